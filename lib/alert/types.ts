@@ -1,0 +1,37 @@
+import type { EventKind, SourceName } from '../event/types.ts';
+
+/** SPEC §3 group key: host, user, process file name (lower-case), observed hostname (lower-case, no trailing dot). */
+export interface GroupKey {
+  host: string;
+  user: string;
+  process: string;
+  domain: string;
+}
+
+export interface ProvenanceRef {
+  /** `s3://bucket/key` or a file path. */
+  origin: string;
+  /** 1-based record number within the object. */
+  record: number;
+}
+
+/** Bounded, de-duplicated evidence kept per group (at most MAX_EVIDENCE_ITEMS of each). */
+export interface GroupEvidence {
+  commandLines: string[];
+  parents: string[];
+  processPaths: string[];
+  dstIps: string[];
+  dstPorts: number[];
+  kinds: EventKind[];
+  sources: SourceName[];
+  provenance: ProvenanceRef[];
+}
+
+export interface AlertGroup {
+  key: GroupKey;
+  count: number;
+  /** Event time, ms since epoch. */
+  firstSeen: number;
+  lastSeen: number;
+  evidence: GroupEvidence;
+}

@@ -1,0 +1,34 @@
+export { ObjectAnalyzer, normalizeHost } from './analyzer.ts';
+export { DECOMPRESS_CHUNK_BYTES, decodeToUtf8, InputDamageError } from './decode.ts';
+export { EngineError, LimitExceededError, UnsupportedInputError } from './errors.ts';
+export { basename } from './fields.ts';
+export {
+  DEFAULT_LIMITS,
+  MAX_CANDIDATES,
+  MAX_DECOMPRESSED_BYTES,
+  MAX_DNS_ANSWERS,
+  MAX_EVIDENCE_ITEMS,
+  MAX_EXCERPT_BYTES,
+  MAX_HOST_NAMES,
+  MAX_PENDING_CONNECTIONS,
+  MAX_PROCESS_CONTEXTS,
+  MAX_RECORD_BYTES,
+} from './limits.ts';
+export type { ScanLimits } from './limits.ts';
+export { scanObject, splitRecords } from './scan.ts';
+export type { ScanObjectOptions } from './scan.ts';
+export {
+  createSplitter,
+  JsonArraySplitter,
+  NdjsonSplitter,
+  sniffFormat,
+  XmlEventSplitter,
+} from './split.ts';
+export type { RecordSink, Splitter, TextFormat } from './split.ts';
+export type {
+  ObjectDamage,
+  ScanResult,
+  ScanStats,
+  SkippedRecord,
+  SkipReason,
+} from './types.ts';

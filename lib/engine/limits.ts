@@ -1,0 +1,68 @@
+/**
+ * Every bound the engine applies, with its unit. Each is a default; `ScanLimits` lets a caller
+ * (tests, the Lambda configuration) lower or raise them.
+ */
+
+/** Largest single record (one NDJSON line, one JSON array element, one `<Event>`), in bytes. */
+export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Largest decompressed stream, in bytes. A gzip bomb inflates ~1000:1; streaming keeps memory
+ * flat, but a Lambda still has only 15 minutes, so stop and report rather than run out the clock.
+ */
+export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024 * 1024;
+
+/**
+ * Processes kept for joins (Sysmon ProcessGuid / Falcon aid+pid). Only processes that could make
+ * an event match are kept (suspicious or Office-spawned by name, or a listed host in their command
+ * line), so in real batches this holds a few hundred entries; the bound only caps a hostile input.
+ * About 1 KiB each: ~64 MiB at the bound would be too much, so 20,000 (~20 MiB).
+ */
+export const MAX_PROCESS_CONTEXTS = 20_000;
+
+/** Falcon `aidmaster` host names kept (one per sensor; ~100 B each). */
+export const MAX_HOST_NAMES = 100_000;
+
+/**
+ * Connections held until their process's context is known (a connection can precede the DNS
+ * answer or the process record that names its host). DNS answers and connections of one process
+ * sit seconds apart, so a window of this many connections covers real reordering; older ones are
+ * dropped and counted (`context-evicted`). Held lazily (~0.5–1.5 KiB of raw bytes each).
+ */
+export const MAX_PENDING_CONNECTIONS = 20_000;
+
+/**
+ * Matching candidates held until the end of the object so that context arriving later still
+ * applies. Past this many, the engine resolves and groups what it holds (an early flush), which
+ * keeps memory flat under a flood of matches (~1 KiB each).
+ */
+export const MAX_CANDIDATES = 50_000;
+
+/** Listed-domain DNS answers (ip -> names) kept for connection joins. */
+export const MAX_DNS_ANSWERS = 100_000;
+
+/** Evidence items of each kind per alert group (SPEC §3). */
+export const MAX_EVIDENCE_ITEMS = 10;
+
+/** Bytes of a skipped record kept as an excerpt for diagnostics and quarantine. */
+export const MAX_EXCERPT_BYTES = 512;
+
+export interface ScanLimits {
+  maxRecordBytes: number;
+  maxDecompressedBytes: number;
+  maxProcessContexts: number;
+  maxHostNames: number;
+  maxPendingConnections: number;
+  maxCandidates: number;
+  maxDnsAnswers: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
+  maxRecordBytes: MAX_RECORD_BYTES,
+  maxDecompressedBytes: MAX_DECOMPRESSED_BYTES,
+  maxProcessContexts: MAX_PROCESS_CONTEXTS,
+  maxHostNames: MAX_HOST_NAMES,
+  maxPendingConnections: MAX_PENDING_CONNECTIONS,
+  maxCandidates: MAX_CANDIDATES,
+  maxDnsAnswers: MAX_DNS_ANSWERS,
+});

@@ -1,0 +1,59 @@
+import type { AlertGroup } from '../alert/types.ts';
+import type { SourceName } from '../event/types.ts';
+
+/** Why a record was skipped. Every skip is counted by reason and located. */
+export type SkipReason =
+  | 'record-too-large'
+  | 'invalid-json'
+  | 'not-an-object'
+  | 'invalid-xml'
+  | 'xml-dtd-refused'
+  | 'unclosed-event'
+  | 'truncated-record'
+  | 'invalid-encoding'
+  | 'unrecognised-record'
+  | 'context-evicted';
+
+export interface SkippedRecord {
+  reason: SkipReason;
+  /** Human sentence: what was wrong. */
+  message: string;
+  origin: string;
+  /** 1-based record number (records are counted in the order they were split). */
+  record: number;
+  /** Byte offset of the record's first byte in the decoded text stream. */
+  offset: number;
+  /** The first bytes of the record (at most 512), for quarantine and diagnostics. */
+  excerpt: string;
+}
+
+export interface ScanStats {
+  /** Bytes read from the input as stored (compressed when gzipped). */
+  bytesIn: number;
+  /** Bytes of decompressed, decoded (UTF-8) text. */
+  bytesDecoded: number;
+  recordsRead: number;
+  /** Records that were fully parsed (the pre-filter skips the rest unparsed). */
+  recordsParsed: number;
+  skipped: Partial<Record<SkipReason, number>>;
+  /** Events that matched the rule. */
+  matched: number;
+  groups: number;
+  durationMs: number;
+}
+
+/** The object could not be read to its end; records before the damage were still scanned. */
+export interface ObjectDamage {
+  reason: 'truncated-gzip' | 'corrupt-compression' | 'not-text' | 'unsupported-compression' | 'read-failed';
+  message: string;
+}
+
+export interface ScanResult {
+  origin: string;
+  /** Detected or requested source; undefined when nothing could be recognised. */
+  source: SourceName | undefined;
+  stats: ScanStats;
+  /** Matched events grouped per SPEC §3, unsorted. */
+  groups: AlertGroup[];
+  damage?: ObjectDamage;
+}

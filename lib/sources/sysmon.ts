@@ -1,0 +1,298 @@
+import { XMLParser } from 'fast-xml-parser';
+import { isUtf8 } from 'node:buffer';
+import { basename, xmlData, xmlElementText } from '../engine/fields.ts';
+import type { EventKind, NormalizedEvent } from '../event/types.ts';
+import type { CompiledRule } from '../rule/types.ts';
+import { parseUtcTime } from './time.ts';
+import type { AnalyzerInput, ProcessInfo, RecordSkip } from './types.ts';
+
+/** Sysmon EventID -> what the engine makes of it. Every other EventID is irrelevant to the rule. */
+export const SYSMON_EVENTS = {
+  '1': 'process',
+  '3': 'network',
+  '22': 'dns',
+} as const satisfies Record<string, EventKind | 'process'>;
+
+/** Normalized field <- Sysmon `<Data Name=…>` (SPEC §2). */
+export const SYSMON_FIELDS = {
+  processKey: 'ProcessGuid',
+  image: 'Image',
+  user: 'User',
+  time: 'UtcTime',
+  originalFileName: 'OriginalFileName',
+  parentImage: 'ParentImage',
+  cmdLine: 'CommandLine',
+  query: 'QueryName',
+  answers: 'QueryResults',
+  hostname: 'DestinationHostname',
+  ip: 'DestinationIp',
+  port: 'DestinationPort',
+  initiated: 'Initiated',
+} as const;
+
+/** Sysmon writes this GUID for `<unknown process>`: it names no process, so it joins nothing. */
+const NULL_GUID = '{00000000-0000-0000-0000-000000000000}';
+
+const DTD = /<!(DOCTYPE|ENTITY)/i;
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  // Standard and numeric character references (`&amp;`, `&#174;`); DTDs never reach the parser.
+  processEntities: true,
+  htmlEntities: true,
+  isArray: (name) => name === 'Data',
+});
+
+interface ParsedSysmon {
+  eventId: string;
+  computer: string | undefined;
+  systemTime: string | undefined;
+  data: Record<string, string>;
+}
+
+type XmlNode = Record<string, unknown>;
+
+const text = (v: unknown): string | undefined =>
+  typeof v === 'string'
+    ? v
+    : typeof v === 'object' && v !== null && typeof (v as XmlNode)['#text'] === 'string'
+      ? ((v as XmlNode)['#text'] as string)
+      : typeof v === 'object' && v !== null
+        ? ''
+        : undefined;
+
+/** Parses one `<Event>` with fast-xml-parser, refusing any DTD before the parser sees it. */
+export function parseSysmonEvent(xml: string): ParsedSysmon | RecordSkip {
+  if (DTD.test(xml)) {
+    return { skip: 'xml-dtd-refused', message: 'a DOCTYPE/ENTITY declaration inside <Event> is refused' };
+  }
+  let doc: XmlNode;
+  try {
+    doc = parser.parse(xml, true) as XmlNode;
+  } catch (err) {
+    return { skip: 'invalid-xml', message: `not well-formed XML: ${(err as Error).message}` };
+  }
+  const event = doc.Event as XmlNode | undefined;
+  const system = event?.System as XmlNode | undefined;
+  if (!event || !system) return { skip: 'invalid-xml', message: '<Event> has no <System> block' };
+  const eventId = text(system.EventID)?.trim();
+  if (!eventId) return { skip: 'invalid-xml', message: '<Event> has no <EventID>' };
+  const data: Record<string, string> = {};
+  const eventData = event.EventData as XmlNode | undefined;
+  for (const d of (eventData?.Data as XmlNode[] | undefined) ?? []) {
+    const name = d?.Name;
+    if (typeof name === 'string') data[name] = text(d) ?? '';
+  }
+  const created = system.TimeCreated as XmlNode | undefined;
+  return {
+    eventId,
+    computer: text(system.Computer),
+    systemTime: typeof created?.SystemTime === 'string' ? created.SystemTime : undefined,
+    data,
+  };
+}
+
+const nonEmpty = (v: string | undefined): string | undefined =>
+  v === undefined || v === '' || v === '-' ? undefined : v;
+
+export function sysmonProcessKey(guid: string | undefined): string | undefined {
+  const g = nonEmpty(guid?.trim())?.toLowerCase();
+  return g === undefined || g === NULL_GUID ? undefined : g;
+}
+
+/** DNS answers in `QueryResults`: `type:  5 github.map.fastly.net;::ffff:151.101.208.133;` */
+export function parseQueryResults(results: string | undefined): string[] {
+  if (!results) return [];
+  const ips: string[] = [];
+  for (const raw of results.split(';')) {
+    const token = raw.trim();
+    if (token === '' || token.startsWith('type:')) continue;
+    const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(token);
+    if (v4) ips.push(v4[1]!);
+    else if (/^[0-9a-f:]+$/i.test(token) && token.includes(':')) ips.push(token.toLowerCase());
+  }
+  return ips;
+}
+
+function toProcess(p: ParsedSysmon): ProcessInfo | undefined {
+  const f = SYSMON_FIELDS;
+  const key = sysmonProcessKey(p.data[f.processKey]);
+  if (!key) return undefined;
+  const info: ProcessInfo = { key };
+  const set = (k: Exclude<keyof ProcessInfo, 'key'>, v: string | undefined) => {
+    const value = nonEmpty(v);
+    if (value !== undefined) info[k] = value;
+  };
+  set('image', p.data[f.image]);
+  set('originalFileName', p.data[f.originalFileName]);
+  set('parentImage', p.data[f.parentImage]);
+  set('cmdLine', p.data[f.cmdLine]);
+  set('user', p.data[f.user]);
+  return info;
+}
+
+function toEvent(
+  kind: EventKind,
+  p: ParsedSysmon,
+  origin: string,
+  record: number,
+): NormalizedEvent | RecordSkip | undefined {
+  const f = SYSMON_FIELDS;
+  const d = p.data;
+  const time = parseUtcTime(d[f.time]) ?? parseUtcTime(p.systemTime);
+  if (time === undefined) return { skip: 'unrecognised-record', message: 'event has no readable UtcTime or SystemTime' };
+  if (kind === 'network' && d[f.initiated]?.trim().toLowerCase() === 'false') return undefined; // inbound
+  const image = nonEmpty(d[f.image]);
+  const user = nonEmpty(d[f.user]);
+  const key = sysmonProcessKey(d[f.processKey]);
+  const computer = nonEmpty(p.computer);
+  const e: NormalizedEvent = {
+    kind,
+    time,
+    device: computer === undefined ? {} : { hostname: computer },
+    actor: {
+      user: user === undefined ? {} : { name: user },
+      process: {
+        ...(image === undefined ? {} : { file: { name: basename(image), path: image } }),
+        ...(key === undefined ? {} : { uid: key }),
+      },
+    },
+    provenance: { source: 'sysmon', origin, record },
+  };
+  if (kind === 'dns') {
+    const q = nonEmpty(d[f.query]);
+    if (q === undefined) return { skip: 'unrecognised-record', message: 'DNS event has no QueryName' };
+    e.query = { hostname: q };
+    const answers = parseQueryResults(d[f.answers]);
+    if (answers.length > 0) e.answers = answers;
+  } else {
+    const host = nonEmpty(d[f.hostname]);
+    const ip = nonEmpty(d[f.ip]);
+    const port = Number(d[f.port]);
+    e.dst_endpoint = {
+      ...(host === undefined ? {} : { hostname: host }),
+      ...(ip === undefined ? {} : { ip: ip.toLowerCase() }),
+      ...(Number.isInteger(port) && port > 0 ? { port } : {}),
+    };
+  }
+  return e;
+}
+
+export interface SysmonReaderOptions {
+  rule: CompiledRule;
+  analyzer: AnalyzerInput;
+  origin: string;
+  /** `fast`: decide on the raw text what to parse; `full`: parse every event (the naive path). */
+  mode: 'fast' | 'full';
+  skip(reason: RecordSkip['skip'], message: string, record: number, offset: number, excerpt: string): void;
+  /** Called once per record that is fully parsed. */
+  parsed(): void;
+}
+
+/** The record handler for Sysmon XML: pre-filter, parse, normalize, hand to the analyzer. */
+export function createSysmonReader(o: SysmonReaderOptions) {
+  const { rule, analyzer, origin } = o;
+
+  const parse = (buf: Buffer, start: number, end: number, record: number, offset: number) => {
+    o.parsed();
+    const bytes = buf.subarray(start, end);
+    if (!isUtf8(bytes)) {
+      o.skip('invalid-encoding', 'record is not valid UTF-8', record, offset, bytes.toString('utf8', 0, 512));
+      return undefined;
+    }
+    const xml = bytes.toString('utf8');
+    const p = parseSysmonEvent(xml);
+    if ('skip' in p) {
+      o.skip(p.skip, p.message, record, offset, xml.slice(0, 512));
+      return undefined;
+    }
+    return p;
+  };
+
+  const dispatch = (p: ParsedSysmon, record: number, offset: number, xmlExcerpt: () => string) => {
+    const kind = SYSMON_EVENTS[p.eventId as keyof typeof SYSMON_EVENTS];
+    if (kind === undefined) return;
+    if (kind === 'process') {
+      const info = toProcess(p);
+      if (info) analyzer.process(info);
+      return;
+    }
+    const e = toEvent(kind, p, origin, record);
+    if (e === undefined) return;
+    if ('skip' in e) {
+      o.skip(e.skip, e.message, record, offset, xmlExcerpt());
+      return;
+    }
+    if (kind === 'dns') analyzer.dns(e);
+    else {
+      analyzer.connection({
+        key: e.actor.process.uid,
+        record,
+        offset,
+        hostname: e.dst_endpoint?.hostname,
+        resolve: () => e,
+      });
+    }
+  };
+
+  const full = (buf: Buffer, _str: string, start: number, end: number, record: number, offset: number) => {
+    const p = parse(buf, start, end, record, offset);
+    if (p) dispatch(p, record, offset, () => buf.toString('utf8', start, Math.min(end, start + 512)));
+  };
+
+  const parseAndDispatch = (buf: Buffer, start: number, end: number, record: number, offset: number) =>
+    full(buf, '', start, end, record, offset);
+
+  const fast = (buf: Buffer, str: string, start: number, end: number, record: number, offset: number) => {
+    const rec = str.slice(start, end);
+    const id = xmlElementText(rec, 'EventID');
+    const kind = id === undefined ? 'unknown' : SYSMON_EVENTS[id as keyof typeof SYSMON_EVENTS];
+    if (kind === undefined) return; // an EventID the rule never reads
+    const f = SYSMON_FIELDS;
+    if (kind === 'dns') {
+      const q = xmlData(rec, f.query);
+      if (typeof q === 'string' && rule.listedDomain(q) === undefined) return;
+    } else if (kind === 'process') {
+      const image = xmlData(rec, f.image);
+      const ofn = xmlData(rec, f.originalFileName);
+      const parent = xmlData(rec, f.parentImage);
+      if (
+        image !== null &&
+        ofn !== null &&
+        parent !== null &&
+        !rec.includes('://') &&
+        !rule.processCouldMatch({ image, originalFileName: ofn, parentImage: parent })
+      ) {
+        return;
+      }
+    } else if (kind === 'network') {
+      const hostname = xmlData(rec, f.hostname);
+      const guid = xmlData(rec, f.processKey);
+      if (hostname !== null && guid !== null) {
+        // Held unparsed: only a join (DNS answer, command-line URL) can make it matter.
+        const copy = Buffer.from(buf.subarray(start, end));
+        analyzer.connection({
+          key: sysmonProcessKey(guid),
+          record,
+          offset,
+          hostname: nonEmpty(hostname),
+          resolve: () => {
+            o.parsed();
+            if (!isUtf8(copy)) return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
+            const p = parseSysmonEvent(copy.toString('utf8'));
+            if ('skip' in p) return p;
+            return toEvent('network', p, origin, record);
+          },
+        });
+        return;
+      }
+    }
+    parseAndDispatch(buf, start, end, record, offset);
+  };
+
+  return o.mode === 'full' ? full : fast;
+}
