@@ -101,12 +101,13 @@ export function readPipelineConfig(scope: IConstruct): PipelineConfig {
     DEFAULT_QUARANTINE_PREFIX,
   );
   return {
-    stackName: readPattern(
-      CONTEXT_KEYS.stackName,
-      raw(CONTEXT_KEYS.stackName),
-      STACK_NAME_PATTERN,
-      'a CloudFormation stack name',
-    ) ?? DEFAULT_STACK_NAME,
+    stackName:
+      readPattern(
+        CONTEXT_KEYS.stackName,
+        raw(CONTEXT_KEYS.stackName),
+        STACK_NAME_PATTERN,
+        'a CloudFormation stack name',
+      ) ?? DEFAULT_STACK_NAME,
     alertEmail: readPattern(
       CONTEXT_KEYS.alertEmail,
       raw(CONTEXT_KEYS.alertEmail),
@@ -120,11 +121,19 @@ export function readPipelineConfig(scope: IConstruct): PipelineConfig {
       'an email address',
     ),
     memoryMiB:
-      readInteger(CONTEXT_KEYS.memoryMiB, raw(CONTEXT_KEYS.memoryMiB), MIN_MEMORY_MIB, MAX_MEMORY_MIB) ??
-      DEFAULT_MEMORY_MIB,
+      readInteger(
+        CONTEXT_KEYS.memoryMiB,
+        raw(CONTEXT_KEYS.memoryMiB),
+        MIN_MEMORY_MIB,
+        MAX_MEMORY_MIB,
+      ) ?? DEFAULT_MEMORY_MIB,
     timeoutSeconds:
-      readInteger(CONTEXT_KEYS.timeoutSeconds, raw(CONTEXT_KEYS.timeoutSeconds), 1, MAX_TIMEOUT_SECONDS) ??
-      DEFAULT_TIMEOUT_SECONDS,
+      readInteger(
+        CONTEXT_KEYS.timeoutSeconds,
+        raw(CONTEXT_KEYS.timeoutSeconds),
+        1,
+        MAX_TIMEOUT_SECONDS,
+      ) ?? DEFAULT_TIMEOUT_SECONDS,
     reservedConcurrency: readInteger(
       CONTEXT_KEYS.reservedConcurrency,
       raw(CONTEXT_KEYS.reservedConcurrency),

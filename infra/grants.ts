@@ -5,17 +5,38 @@ import {
   type Bucket,
   type BucketNotificationDestinationConfig,
   BucketNotificationDestinationType,
+  type CfnBucket,
   EventType,
   type IBucketNotificationDestination,
   type IBucketRef,
 } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import type { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
+import { InfraError } from './errors.ts';
+import { acknowledge } from './nag.ts';
 
 // Small, explicit grants. CDK's grantRead/grantPut/grantPublish would also work, but they grant
 // more actions than the functions call and key use without conditions; a reviewer should be able
 // to read every permission of the pipeline in this file.
+
+/** The construct that carries the grantee's policy, where its findings are acknowledged. */
+function principalConstruct(grantee: IGrantable): IConstruct {
+  const principal = grantee.grantPrincipal;
+  if (!Construct.isConstruct(principal)) {
+    throw new InfraError('bind helpers need a grantee whose principal is a construct (a Role)');
+  }
+  return principal;
+}
+
+/**
+ * The finding cdk-nag reports for an object-prefix grant, e.g.
+ * `AwsSolutions-IAM5[Resource::<LogBucketCC3B17E8.Arn>/sysmon/*]`.
+ */
+function prefixFindingId(bucket: Bucket, prefix: string): string {
+  const logicalId = Stack.of(bucket).resolve((bucket.node.defaultChild as CfnBucket).logicalId);
+  return `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`;
+}
 
 /** `kms:ViaService` for a service in the stack's own region. */
 function viaService(scope: Construct, service: 's3' | 'sns'): string {
@@ -49,6 +70,10 @@ export function bindReadPrefix(
       resources: [bucket.arnForObjects(`${prefix}*`)],
     }),
   );
+  acknowledge(principalConstruct(grantee), {
+    id: prefixFindingId(bucket, prefix),
+    reason: `Batch keys are not known before they arrive, so reading is granted on the ${prefix} prefix, the narrowest scope S3 offers.`,
+  });
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       actions: ['kms:Decrypt'],
@@ -75,6 +100,10 @@ export function bindWritePrefix(
       resources: [bucket.arnForObjects(`${prefix}*`)],
     }),
   );
+  acknowledge(principalConstruct(grantee), {
+    id: prefixFindingId(bucket, prefix),
+    reason: `Quarantine keys are made per record batch at run time, so writing is granted on the ${prefix} prefix, the narrowest scope S3 offers.`,
+  });
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
@@ -160,4 +189,21 @@ export function bindPrefixNotifications(
     new EncryptedQueueDestination(queue, queueKey),
     { prefix },
   );
+  // CloudFormation has no property for a bucket's notifications, so CDK configures them from a
+  // singleton custom-resource function of its own, created by the call above.
+  const stack = Stack.of(bucket);
+  const handler = stack.node.children.find((child) =>
+    child.node.id.startsWith(NOTIFICATIONS_HANDLER_ID_PREFIX),
+  );
+  if (handler === undefined) {
+    throw new InfraError('CDK did not create its bucket-notifications handler where expected');
+  }
+  acknowledge(handler, {
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason:
+      "CDK's bucket-notification helper gives its handler this managed policy to write its own logs; its only other permission is s3:PutBucketNotification on this bucket.",
+  });
 }
+
+/** The construct id CDK gives its bucket-notifications handler (a fixed UUID follows). */
+const NOTIFICATIONS_HANDLER_ID_PREFIX = 'BucketNotificationsHandler';

@@ -23,7 +23,10 @@ export function addNagChecks(app: App): void {
     // only the CloudFormation template still sees what was accepted and why.
     writeSuppressionsToCloudFormation: true,
   };
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, props), new ServerlessChecks(app, props));
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app, props),
+    new ServerlessChecks(app, props),
+  );
 }
 
 /** Accepts findings on `scope` and everything under it. */

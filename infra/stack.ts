@@ -1,11 +1,11 @@
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
+  type IBucket,
   type LifecycleRule,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
@@ -83,7 +83,13 @@ export class T1102DetectionStack extends Stack {
     dataKey.addToResourcePolicy(
       new PolicyStatement({
         principals: [new ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        actions: [
+          'kms:Encrypt*',
+          'kms:Decrypt*',
+          'kms:ReEncrypt*',
+          'kms:GenerateDataKey*',
+          'kms:Describe*',
+        ],
         resources: ['*'],
         conditions: {
           ArnLike: {
@@ -144,7 +150,9 @@ export class T1102DetectionStack extends Stack {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
-      serverAccessLogsBucket: accessLogBucket,
+      // Bucket declares isWebsite as optional, IBucket as required: the same object, but
+      // exactOptionalPropertyTypes cannot see that.
+      serverAccessLogsBucket: accessLogBucket as IBucket,
       serverAccessLogsPrefix: ACCESS_LOG_PREFIX,
       lifecycleRules: lifecycleRules(config),
       removalPolicy,
@@ -166,7 +174,9 @@ export class T1102DetectionStack extends Stack {
     // key policy to let it in; keep both to this account's alarms (confused-deputy guard).
     // https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns
     const alarmSource = {
-      ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+      ArnLike: {
+        'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+      },
       StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
     };
     this.opsTopic.addToResourcePolicy(
@@ -203,7 +213,8 @@ export class T1102DetectionStack extends Stack {
       },
       {
         id: 'Serverless-SQSRedrivePolicy',
-        reason: 'A dead-letter queue is the end of the redrive chain and has no dead-letter queue of its own.',
+        reason:
+          'A dead-letter queue is the end of the redrive chain and has no dead-letter queue of its own.',
       },
     );
     queueKey.addToResourcePolicy(
@@ -238,7 +249,8 @@ export class T1102DetectionStack extends Stack {
       });
       acknowledge(deadLetterQueue, {
         id: 'Serverless-SQSRedrivePolicy',
-        reason: 'A dead-letter queue is the end of the redrive chain and has no dead-letter queue of its own.',
+        reason:
+          'A dead-letter queue is the end of the redrive chain and has no dead-letter queue of its own.',
       });
       const queue = new Queue(this, `${name}Queue`, {
         encryption: QueueEncryption.KMS,
@@ -261,24 +273,26 @@ export class T1102DetectionStack extends Stack {
         removalPolicy,
       });
       const reserved = config.reservedConcurrency;
-      detector.function.addEventSource(
-        new SqsEventSource(queue, {
-          batchSize: config.batchSize,
-          reportBatchItemFailures: true,
-          // With reserved concurrency, cap the pollers at it: Lambda would otherwise invoke past
-          // the limit and count the overflow as throttles.
-          ...(reserved !== undefined && reserved >= MIN_EVENT_SOURCE_CONCURRENCY
-            ? { maxConcurrency: Math.min(reserved, MAX_EVENT_SOURCE_CONCURRENCY) }
-            : {}),
-        }),
-      );
+      detector.consumeFrom(queue, {
+        batchSize: config.batchSize,
+        // With reserved concurrency, cap the pollers at it: Lambda would otherwise invoke past
+        // the limit and count the overflow as throttles.
+        maxConcurrency:
+          reserved !== undefined && reserved >= MIN_EVENT_SOURCE_CONCURRENCY
+            ? Math.min(reserved, MAX_EVENT_SOURCE_CONCURRENCY)
+            : undefined,
+      });
 
       bindPrefixNotifications(this.bucket, SOURCE_PREFIXES[source], queue, queueKey);
       bindReadPrefix(detector.function, this.bucket, dataKey, SOURCE_PREFIXES[source]);
       // The functions write <QUARANTINE_PREFIX><source>/yyyy/mm/dd/...; each gets its own subtree.
-      bindWritePrefix(detector.function, this.bucket, dataKey, `${config.quarantinePrefix}${source}/`);
+      bindWritePrefix(
+        detector.function,
+        this.bucket,
+        dataKey,
+        `${config.quarantinePrefix}${source}/`,
+      );
       bindPublish(detector.function, this.alertTopic, alertKey);
-      acknowledgeFunctionFindings(detector, source, config.quarantinePrefix);
 
       return { source, name, queue, deadLetterQueue, detector };
     });
@@ -288,8 +302,6 @@ export class T1102DetectionStack extends Stack {
       otherDeadLetterQueues: [{ name: 'Delivery', queue: deliveryDeadLetterQueue }],
       opsTopic: this.opsTopic,
     });
-
-    acknowledgeCdkHelperFindings(this);
 
     new CfnOutput(this, 'BucketName', {
       description: 'Drop Sysmon batches under sysmon/ and Falcon batches under falcon/',
@@ -335,18 +347,4 @@ function lifecycleRules(config: PipelineConfig): LifecycleRule[] {
     }
   }
   return rules;
-}
-
-function acknowledgeFunctionFindings(
-  detector: DetectionFunction,
-  source: DetectionSource,
-  quarantinePrefix: string,
-): void {
-  void detector;
-  void source;
-  void quarantinePrefix;
-}
-
-function acknowledgeCdkHelperFindings(stack: Stack): void {
-  void stack;
 }

@@ -117,7 +117,11 @@ export class PipelineMonitoring extends Construct {
     }
     for (const other of props.otherDeadLetterQueues) {
       addAlarm(
-        this.deadLetterAlarm(`${other.name}DeadLetters`, other.queue, `${other.name} dead-letter queue`),
+        this.deadLetterAlarm(
+          `${other.name}DeadLetters`,
+          other.queue,
+          `${other.name} dead-letter queue`,
+        ),
       );
     }
 
@@ -153,9 +157,7 @@ export class PipelineMonitoring extends Construct {
     const skippedByReason = props.sources.map((s) =>
       graph(
         `${s.name}: records skipped by reason / min`,
-        SKIP_REASONS.map((reason) =>
-          s.detector.metric(skipMetricName(reason), { label: reason }),
-        ),
+        SKIP_REASONS.map((reason) => s.detector.metric(skipMetricName(reason), { label: reason })),
         half,
         true,
       ),
@@ -169,7 +171,10 @@ export class PipelineMonitoring extends Construct {
       ),
     );
     const queueDepth: IMetric[] = props.sources.flatMap((s) => [
-      s.queue.metricApproximateNumberOfMessagesVisible({ label: `${s.name} queued`, period: Duration.minutes(1) }),
+      s.queue.metricApproximateNumberOfMessagesVisible({
+        label: `${s.name} queued`,
+        period: Duration.minutes(1),
+      }),
       s.queue.metricApproximateNumberOfMessagesNotVisible({
         label: `${s.name} in flight`,
         period: Duration.minutes(1),
@@ -186,9 +191,15 @@ export class PipelineMonitoring extends Construct {
       }),
     );
     const lambda: IMetric[] = props.sources.flatMap((s) => [
-      s.detector.function.metricInvocations({ label: `${s.name} invocations`, period: Duration.minutes(1) }),
+      s.detector.function.metricInvocations({
+        label: `${s.name} invocations`,
+        period: Duration.minutes(1),
+      }),
       s.detector.function.metricErrors({ label: `${s.name} errors`, period: Duration.minutes(1) }),
-      s.detector.function.metricThrottles({ label: `${s.name} throttles`, period: Duration.minutes(1) }),
+      s.detector.function.metricThrottles({
+        label: `${s.name} throttles`,
+        period: Duration.minutes(1),
+      }),
     ]);
 
     return [

@@ -48,6 +48,17 @@ class Carry {
     this.parts = [];
     this.size = 0;
   }
+  /** The last `n` bytes held (fewer if less is held), across part boundaries. */
+  tail(n: number): Buffer {
+    const out: Buffer[] = [];
+    let need = n;
+    for (let i = this.parts.length - 1; i >= 0 && need > 0; i--) {
+      const p = this.parts[i]!;
+      out.unshift(p.subarray(Math.max(0, p.length - need)));
+      need -= p.length;
+    }
+    return Buffer.concat(out);
+  }
 }
 
 function isBlank(str: string, start: number, end: number): boolean {
@@ -378,8 +389,7 @@ export class XmlEventSplitter implements Splitter {
     if (this.carry.size > 0) {
       // A held partial event: look for its end in this chunk without re-copying big carries.
       if (this.inEvent && this.carry.size > chunk.length) {
-        const tail = this.carry.parts[this.carry.parts.length - 1]!;
-        const joint = Buffer.concat([tail.subarray(Math.max(0, tail.length - MARKER_TAIL)), chunk]);
+        const joint = Buffer.concat([this.carry.tail(MARKER_TAIL), chunk]);
         if (joint.indexOf(EVENT_CLOSE) < 0 && joint.indexOf('<Event') < 0) {
           this.holdEvent(chunk);
           return;

@@ -8,7 +8,12 @@ export {
   loadRule,
   MAX_RULE_FILE_BYTES,
 } from './load.ts';
-export { MAX_HOSTNAME_CHARS, MAX_LABEL_CHARS, MAX_QUOTED_VALUE_CHARS, parseRule } from './schema.ts';
+export {
+  MAX_HOSTNAME_CHARS,
+  MAX_LABEL_CHARS,
+  MAX_QUOTED_VALUE_CHARS,
+  parseRule,
+} from './schema.ts';
 export type {
   CompiledRule,
   MatchInput,

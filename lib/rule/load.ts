@@ -28,7 +28,10 @@ export function loadRule(path: string): Rule {
   try {
     const { size } = statSync(path);
     if (size > MAX_RULE_FILE_BYTES) {
-      throw new RuleLoadError(path, `is ${size} bytes, over MAX_RULE_FILE_BYTES (${MAX_RULE_FILE_BYTES})`);
+      throw new RuleLoadError(
+        path,
+        `is ${size} bytes, over MAX_RULE_FILE_BYTES (${MAX_RULE_FILE_BYTES})`,
+      );
     }
     text = readFileSync(path, 'utf8');
   } catch (error) {

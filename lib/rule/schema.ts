@@ -97,7 +97,9 @@ function optional<T>(validate: Validator<T>): OptionalField<T> {
 function object<S extends Record<string, Field>>(shape: S): Validator<ObjectValue<S>> {
   const allowed = Object.keys(shape);
   return (value, path, problems) => {
-    if (!isRecord(value)) return report(problems, path, `expected an object, got ${describe(value)}`);
+    if (!isRecord(value)) {
+      return report(problems, path, `expected an object, got ${describe(value)}`);
+    }
     let valid = true;
     for (const key of Object.keys(value)) {
       if (!Object.hasOwn(shape, key)) {
@@ -209,7 +211,11 @@ const listedDomain: Validator<string> = (value, path, problems) => {
     return report(problems, path, `expected a lower-case hostname, got ${describe(value)}`);
   }
   if (!value.includes('.')) {
-    return report(problems, path, `expected a hostname with at least two labels, got ${quote(value)}`);
+    return report(
+      problems,
+      path,
+      `expected a hostname with at least two labels, got ${quote(value)}`,
+    );
   }
   return value;
 };

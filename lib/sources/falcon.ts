@@ -207,6 +207,12 @@ export function createFalconReader(o: FalconReaderOptions) {
   };
 
   const fast = (buf: Buffer, s: string, start: number, end: number, record: number, offset: number) => {
+    // A record that does not look like one JSON object goes to the parser, so it is reported
+    // (not-an-object, invalid-json) rather than silently dropped as irrelevant.
+    if (s.charCodeAt(start) !== 123 /* { */ || s.charCodeAt(end - 1) !== 125 /* } */) {
+      full(buf, s, start, end, record, offset);
+      return;
+    }
     const rec = s.slice(start, end);
     const name = rawEventName(rec);
     if (name === undefined) {

@@ -465,8 +465,9 @@ export function addressesOf(domain: string): string[] {
     const x = hash32(`${domain}#${i}`);
     if (known) {
       const prefix = known[1];
+      // A prefix of three octets ('185.199.108.') takes one more, one of two octets takes two.
       out.push(
-        prefix.split('.').length === 3
+        prefix.split('.').length === 4
           ? `${prefix}${(x % 250) + 2}`
           : `${prefix}${(x >>> 8) % 250}.${(x % 250) + 2}`,
       );

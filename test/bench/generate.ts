@@ -1,0 +1,686 @@
+/**
+ * Deterministic generator of realistic telemetry batches for the benchmark and the differential
+ * test. `generateBatch({ source, mb, seed })` streams a gzip (level 6) file of about `mb` MiB of
+ * uncompressed Sysmon XML or Falcon FDR NDJSON, plus a manifest with the matches it planted, and
+ * reuses both when they already exist. Mostly noise: many hosts, users and processes, suspicious
+ * names doing benign work, browsers and sync clients resolving listed domains, listed domains in
+ * registry values and file paths; about 0.1 % of the records match the rule (SPEC §1), through
+ * every join of SPEC §2: the DNS query itself, a connection joined to a DNS answer, a connection
+ * named by a URL in the command line, with the process record sometimes after its events.
+ *
+ * Run alone: `node --import tsx test/bench/generate.ts --source sysmon --mb 5 --seed 1`.
+ */
+import { once } from 'node:events';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createGzip } from 'node:zlib';
+import type { Formatter, SimEvent } from './events.ts';
+import { FalconFormatter } from './falcon-format.ts';
+import {
+  ATTACK_OFFICE_CHILD,
+  ATTACK_RENAMED,
+  ATTACKS_LIN,
+  ATTACKS_WIN,
+  type AttackSpec,
+  c2Path,
+  PERSISTENT_LIN,
+  PERSISTENT_OPTIONAL,
+  PERSISTENT_WIN,
+  type ProcSpec,
+  SPAWN_LIN,
+  SPAWN_WIN,
+  type SpawnSpec,
+} from './processes.ts';
+import { Rng, Weighted } from './prng.ts';
+import { SysmonFormatter, UNKNOWN_GUID } from './sysmon-format.ts';
+import {
+  addressesOf,
+  BINARIES,
+  type BinaryId,
+  C2_DOMAINS,
+  DLLS,
+  domainFor,
+  FILE_TARGETS,
+  type Host,
+  hashesOf,
+  MAX_CHURN_PER_HOST,
+  makeHosts,
+  type ParentRef,
+  type Proc,
+  REGISTRY_DETAILS,
+  REGISTRY_KEYS,
+  reverseNameOf,
+  SYSTEM_ACCOUNTS,
+} from './world.ts';
+
+export type BenchSource = 'falcon' | 'sysmon';
+
+/** Bump when the generator's output changes, so cached batches under .bench/ are not reused. */
+export const GENERATOR_VERSION = 1;
+/** 1 "MB" of `--mb` is a MiB of uncompressed text. */
+export const BYTES_PER_MB = 1024 * 1024;
+/** Text handed to gzip per write: large enough to amortise the call, small enough to stream. */
+const WRITE_CHUNK_CHARS = 1024 * 1024;
+/** Uncompressed text queued for gzip before the generator waits for it to drain. */
+const GZIP_QUEUE_BYTES = 8 * 1024 * 1024;
+/** zlib output buffer size: fewer round trips between the pool thread and the main thread. */
+const GZIP_CHUNK_BYTES = 256 * 1024;
+/** gzip level the issue prescribes (the zlib default). */
+const GZIP_LEVEL = 6;
+/** Probability that a record starts a planted attack (each plants ~2.4 matching records). */
+const ATTACK_RATE = 0.0005;
+/** Share of planted attacks on the few compromised hosts (repeat offenders make counts > 1). */
+const COMPROMISED_SHARE = 0.9;
+const COMPROMISED_HOSTS = 8;
+/** Hosts whose aidmaster record comes after their first events (Falcon). */
+const LATE_AIDMASTER_SHARE = 0.15;
+/** Batch start: a fixed instant, so a seed alone decides the output. */
+const BATCH_START_MS = Date.UTC(2024, 2, 1, 10, 0, 0, 0);
+
+export const DEFAULT_BENCH_DIR = fileURLToPath(new URL('../../.bench/', import.meta.url));
+
+export interface GenerateOptions {
+  source: BenchSource;
+  /** Uncompressed size in MiB (fractions allowed). */
+  mb: number;
+  seed: number;
+  /** Output directory; defaults to `.bench/` at the repository root. */
+  dir?: string;
+}
+
+export interface PlantedGroup {
+  key: { host: string; user: string; process: string; domain: string };
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface BatchManifest {
+  generatorVersion: number;
+  source: BenchSource;
+  mb: number;
+  seed: number;
+  /** Uncompressed bytes written. */
+  bytes: number;
+  gzipBytes: number;
+  records: number;
+  /** Records planted to match the rule. */
+  plantedMatches: number;
+  /** The SPEC §3 groups those planted records must form, sorted by key. */
+  groups: PlantedGroup[];
+  generationMs: number;
+}
+
+export interface GeneratedBatch {
+  path: string;
+  manifestPath: string;
+  manifest: BatchManifest;
+  reused: boolean;
+}
+
+export function batchFileName(source: BenchSource, mb: number, seed: number): string {
+  const ext = source === 'falcon' ? 'ndjson' : 'xml';
+  return `${source}-${mb}mb-seed${seed}-g${GENERATOR_VERSION}.${ext}.gz`;
+}
+
+/** Generates (or reuses) a batch. Streams: memory stays flat whatever `mb` is. */
+export async function generateBatch(options: GenerateOptions): Promise<GeneratedBatch> {
+  const dir = resolve(options.dir ?? DEFAULT_BENCH_DIR);
+  const path = join(dir, batchFileName(options.source, options.mb, options.seed));
+  const manifestPath = `${path}.json`;
+  if (existsSync(path) && existsSync(manifestPath)) {
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as BatchManifest;
+    return { path, manifestPath, manifest, reused: true };
+  }
+  await mkdir(dir, { recursive: true });
+  const started = performance.now();
+  const tmp = `${path}.${process.pid}.tmp`;
+  const gzip = createGzip({
+    level: GZIP_LEVEL,
+    chunkSize: GZIP_CHUNK_BYTES,
+    // Let gzip (on the libuv pool) work through a few chunks while the next ones are generated.
+    writableHighWaterMark: GZIP_QUEUE_BYTES,
+  });
+  const done = pipeline(gzip, createWriteStream(tmp));
+  const sim = new Simulation(options.source, options.seed);
+  const target = options.mb * BYTES_PER_MB;
+  let bytes = 0;
+  let chunk = '';
+  const flush = async (): Promise<void> => {
+    bytes += Buffer.byteLength(chunk);
+    const ok = gzip.write(chunk);
+    chunk = '';
+    if (!ok) await once(gzip, 'drain');
+  };
+  try {
+    while (bytes + chunk.length < target) {
+      chunk += sim.next();
+      if (chunk.length >= WRITE_CHUNK_CHARS) await flush();
+    }
+    // Finish the attacks in flight, so every planted match is in the file.
+    while (sim.pending()) {
+      chunk += sim.next();
+      if (chunk.length >= WRITE_CHUNK_CHARS) await flush();
+    }
+    await flush();
+    gzip.end();
+    await done;
+  } catch (error) {
+    gzip.destroy();
+    await rm(tmp, { force: true });
+    throw error;
+  }
+  const manifest: BatchManifest = {
+    generatorVersion: GENERATOR_VERSION,
+    source: options.source,
+    mb: options.mb,
+    seed: options.seed,
+    bytes,
+    gzipBytes: (await stat(tmp)).size,
+    records: sim.records,
+    plantedMatches: sim.plantedMatches,
+    groups: sim.plantedGroups(),
+    generationMs: Math.round(performance.now() - started),
+  };
+  await writeFile(`${manifestPath}.${process.pid}.tmp`, `${JSON.stringify(manifest, null, 1)}\n`);
+  await rename(tmp, path);
+  await rename(`${manifestPath}.${process.pid}.tmp`, manifestPath);
+  return { path, manifestPath, manifest, reused: false };
+}
+
+type NoiseKind = 'create' | 'end' | 'dns' | 'conn' | 'load' | 'access' | 'file' | 'regKey' | 'regValue';
+
+/** Record mix per source: mostly noise, ~12 % process creates, ~10 % DNS, ~10 % connections. */
+const SYSMON_MIX = new Weighted<NoiseKind>([
+  ['create', 12], ['end', 6], ['dns', 10], ['conn', 10], ['load', 22], ['access', 16],
+  ['file', 10], ['regKey', 6], ['regValue', 8],
+]);
+const FALCON_MIX = new Weighted<NoiseKind>([
+  ['create', 13], ['end', 12], ['dns', 10], ['conn', 10], ['load', 20], ['file', 18],
+  ['regKey', 5], ['regValue', 12],
+]);
+const LINUX_MIX = new Weighted<NoiseKind>([
+  ['create', 20], ['end', 18], ['dns', 15], ['conn', 15], ['file', 32],
+]);
+type Shape = 'dnsConn' | 'dnsOnly' | 'cmdUrl' | 'beacon' | 'direct';
+const SHAPES = new Weighted<Shape>([
+  ['dnsConn', 45], ['dnsOnly', 10], ['cmdUrl', 25], ['beacon', 12], ['direct', 8],
+]);
+const C2 = new Weighted(C2_DOMAINS);
+const ATTACK_WIN = new Weighted(ATTACKS_WIN.map((a) => [a, a.weight] as const));
+const ATTACK_LIN = new Weighted(ATTACKS_LIN.map((a) => [a, a.weight] as const));
+const SPAWN_W = new Weighted(SPAWN_WIN.map((s) => [s, s.weight] as const));
+const SPAWN_L = new Weighted(SPAWN_LIN.map((s) => [s, s.weight] as const));
+const ACCESS_MASKS = ['0x1000', '0x1400', '0x1410', '0x101000', '0x1fffff', '0x40'];
+const CALL_TRACES = [
+  'C:\\Windows\\SYSTEM32\\ntdll.dll+9d234|C:\\Windows\\System32\\KERNELBASE.dll+2b8ee|C:\\Windows\\system32\\lsasrv.dll+1c2a1|C:\\Windows\\system32\\lsasrv.dll+1bf8c|C:\\Windows\\system32\\lsasrv.dll+2a4b9|C:\\Windows\\SYSTEM32\\SspiSrv.dll+11a5|C:\\Windows\\System32\\RPCRT4.dll+77953|C:\\Windows\\System32\\RPCRT4.dll+dbd5b|C:\\Windows\\System32\\RPCRT4.dll+585dc|C:\\Windows\\System32\\RPCRT4.dll+56a5b|C:\\Windows\\System32\\RPCRT4.dll+4c6d5|C:\\Windows\\System32\\RPCRT4.dll+4bcc2|C:\\Windows\\System32\\RPCRT4.dll+4bf4e|C:\\Windows\\SYSTEM32\\ntdll.dll+20330|C:\\Windows\\SYSTEM32\\ntdll.dll+52f26|C:\\Windows\\System32\\KERNEL32.DLL+17034|C:\\Windows\\SYSTEM32\\ntdll.dll+52651',
+  'C:\\Windows\\SYSTEM32\\ntdll.dll+9c584|C:\\Windows\\SYSTEM32\\psmserviceexthost.dll+222a3|C:\\Windows\\SYSTEM32\\psmserviceexthost.dll+37ea0|C:\\Windows\\SYSTEM32\\psmserviceexthost.dll+37929|C:\\Windows\\SYSTEM32\\psmserviceexthost.dll+686f8|C:\\Windows\\SYSTEM32\\psmserviceexthost.dll+6e84a|C:\\Windows\\SYSTEM32\\psmserviceexthost.dll+6f700|C:\\Windows\\SYSTEM32\\psmserviceexthost.dll+34be4|C:\\Windows\\System32\\KERNEL32.DLL+17c24|C:\\Windows\\SYSTEM32\\ntdll.dll+6cea1',
+  'C:\\Windows\\SYSTEM32\\ntdll.dll+9d4c4|C:\\Windows\\System32\\KERNELBASE.dll+32ea6|c:\\windows\\system32\\taskcomp.dll+2c7b1|c:\\windows\\system32\\taskcomp.dll+2c3c4|C:\\Windows\\System32\\RPCRT4.dll+77953|C:\\Windows\\System32\\RPCRT4.dll+4c6d5|C:\\Windows\\SYSTEM32\\ntdll.dll+52f26|C:\\Windows\\System32\\KERNEL32.DLL+17034|C:\\Windows\\SYSTEM32\\ntdll.dll+52651',
+  'C:\\Windows\\SYSTEM32\\ntdll.dll+9d234|C:\\Windows\\System32\\KERNELBASE.dll+2b8ee|C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24010.12-0\\MpSvc.dll+3c1a5|C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24010.12-0\\MpSvc.dll+3b8f2|C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24010.12-0\\mpengine.dll+4a0c1d|C:\\Windows\\System32\\KERNEL32.DLL+17034|C:\\Windows\\SYSTEM32\\ntdll.dll+52651',
+];
+const INTERNAL_PORTS = [445, 389, 88, 135, 3268, 5985, 8080, 53];
+const ATTACK_DLLS = DLLS.filter((dll) => /winhttp|wininet|urlmon|dnsapi|mswsock|amsi/i.test(dll.path));
+
+interface Scheduled {
+  due: number;
+  seq: number;
+  event: SimEvent;
+}
+
+/** A min-heap of events keyed by the record index they are due at (ties: insertion order). */
+class Schedule {
+  private readonly heap: Scheduled[] = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(due: number, event: SimEvent): void {
+    const item = { due, seq: this.seq++, event };
+    const h = this.heap;
+    h.push(item);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!less(item, h[parent] as Scheduled)) break;
+      h[i] = h[parent] as Scheduled;
+      i = parent;
+    }
+    h[i] = item;
+  }
+
+  peekDue(): number {
+    return this.heap[0]?.due ?? Number.POSITIVE_INFINITY;
+  }
+
+  pop(): SimEvent {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (!top || !last) throw new RangeError('pop from an empty schedule');
+    if (h.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const r = l + 1;
+        const c = r < h.length && less(h[r] as Scheduled, h[l] as Scheduled) ? r : l;
+        if (!less(h[c] as Scheduled, last)) break;
+        h[i] = h[c] as Scheduled;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top.event;
+  }
+}
+
+function less(a: Scheduled, b: Scheduled): boolean {
+  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
+}
+
+function h4(n: number): string {
+  return (n & 0xffff).toString(16).padStart(4, '0');
+}
+
+/** Produces the batch one record at a time and keeps the oracle of planted matches. */
+class Simulation {
+  records = 0;
+  plantedMatches = 0;
+  private readonly rng: Rng;
+  private readonly formatter: Formatter;
+  private readonly hosts: Host[];
+  private readonly winHosts: Host[];
+  private readonly compromised: Host[];
+  private readonly favourite = new Map<Host, string>();
+  private readonly announced = new Set<Host>();
+  private readonly schedule = new Schedule();
+  private readonly groups = new Map<string, PlantedGroup>();
+  private clock = BATCH_START_MS;
+
+  constructor(
+    private readonly source: BenchSource,
+    seed: number,
+  ) {
+    this.rng = new Rng(seed);
+    this.formatter = source === 'falcon' ? new FalconFormatter() : new SysmonFormatter();
+    const all = makeHosts(this.rng);
+    this.hosts = source === 'falcon' ? all : all.filter((h) => h.platform === 'Win');
+    this.winHosts = this.hosts.filter((h) => h.platform === 'Win');
+    for (const host of this.hosts) this.seedPersistent(host);
+    const pool = [...this.winHosts];
+    this.compromised = [];
+    for (let i = 0; i < COMPROMISED_HOSTS; i++) {
+      this.compromised.push(pool.splice(this.rng.int(0, pool.length - 1), 1)[0] as Host);
+    }
+    if (source === 'falcon') {
+      const lin = this.hosts.filter((h) => h.platform === 'Lin');
+      this.compromised.push(this.rng.pick(lin));
+    }
+    for (const host of this.compromised) this.favourite.set(host, C2.draw(this.rng));
+  }
+
+  pending(): boolean {
+    return this.schedule.size > 0;
+  }
+
+  /** The next record of the batch. */
+  next(): string {
+    while (this.schedule.peekDue() > this.records) this.produce();
+    const event = this.schedule.pop();
+    this.records++;
+    if (event.match !== undefined) this.count(event);
+    return this.formatter.render(event);
+  }
+
+  plantedGroups(): PlantedGroup[] {
+    return [...this.groups.values()].sort((a, b) => compareKeys(a.key, b.key));
+  }
+
+  private count(event: SimEvent): void {
+    if (event.t === 'aidmaster' || event.match === undefined) return;
+    const p = event.proc;
+    const key = {
+      host: this.source === 'falcon' ? p.host.name : p.host.fqdn,
+      user: this.source === 'falcon' ? p.account.falcon : p.account.sysmon,
+      process: p.nameLower,
+      domain: event.match,
+    };
+    const id = `${key.host}\u0000${key.user}\u0000${key.process}\u0000${key.domain}`;
+    const group = this.groups.get(id);
+    this.plantedMatches++;
+    if (group) {
+      group.count++;
+      group.firstSeen = Math.min(group.firstSeen, event.time);
+      group.lastSeen = Math.max(group.lastSeen, event.time);
+    } else {
+      this.groups.set(id, { key, count: 1, firstSeen: event.time, lastSeen: event.time });
+    }
+  }
+
+  /** Schedules at least one event due now. */
+  private produce(): void {
+    this.clock += this.rng.int(0, 2);
+    if (this.source === 'falcon' && this.rng.chance(0.0003)) {
+      // FDR re-sends aidmaster records; duplicates must not disturb anything.
+      this.push(this.records, { t: 'aidmaster', host: this.rng.pick(this.hosts), time: this.clock });
+    }
+    if (this.rng.chance(ATTACK_RATE)) this.plantAttack();
+    else this.noise();
+  }
+
+  private push(due: number, event: SimEvent): void {
+    if (this.source === 'falcon') {
+      const host = event.t === 'aidmaster' ? event.host : event.proc.host;
+      if (!this.announced.has(host)) {
+        this.announced.add(host);
+        const late = this.rng.chance(LATE_AIDMASTER_SHARE);
+        const aidDue = late ? due + this.rng.int(50, 5_000) : due;
+        this.schedule.push(aidDue, { t: 'aidmaster', host, time: this.clock });
+      }
+    }
+    this.schedule.push(due, event);
+  }
+
+  private seedPersistent(host: Host): void {
+    const specs: ProcSpec[] =
+      host.platform === 'Lin'
+        ? [...PERSISTENT_LIN]
+        : [
+            ...PERSISTENT_WIN,
+            ...PERSISTENT_OPTIONAL.filter(([, p]) => this.rng.chance(p)).map(([s]) => s),
+          ];
+    for (const spec of specs) {
+      const start = BATCH_START_MS - this.rng.int(60_000, 36_000_000);
+      host.persistent.push(this.makeProc(host, spec, this.fill(host, this.rng.pick(spec.cmds)), start));
+    }
+  }
+
+  private fill(host: Host, template: string): string {
+    let out = template;
+    if (out.includes('{u}')) out = out.replaceAll('{u}', host.user.falcon);
+    if (out.includes('{r}')) out = out.replaceAll('{r}', this.rng.hex(4));
+    if (out.includes('{n}')) out = out.replaceAll('{n}', String(this.rng.int(2, 9_999)));
+    return out;
+  }
+
+  private makeProc(host: Host, spec: Omit<ProcSpec, 'cmds'>, cmd: string, startMs: number): Proc {
+    const bin = BINARIES[spec.bin];
+    const image = bin.path.replace('{u}', host.user.falcon);
+    const counter = ++host.procCounter;
+    const startSec = Math.floor(startMs / 1000);
+    const account = spec.account === 'user' ? host.user : SYSTEM_ACCOUNTS[spec.account];
+    const pid = this.rng.int(50, 4_000) * 4;
+    return {
+      host,
+      bin,
+      image,
+      nameLower: bin.name.toLowerCase(),
+      cmd,
+      cls: spec.cls,
+      net: spec.net,
+      account,
+      integrity: spec.integrity,
+      guid: `{${host.guidPrefix}-${h4(startSec)}-${h4(startSec >>> 16)}-${h4(counter)}-${h4(counter >>> 16)}00000700}`,
+      pid,
+      fpid: String((host.index * 4_294_967_296 + (Math.imul(counter, 0x9e3779b1) >>> 0)) * 97 + 10_000_000_000_000),
+      parent: this.parentRef(host, spec.parent, startMs),
+      startMs,
+      hashes: hashesOf(image),
+    };
+  }
+
+  /** The parent: a live process of that binary on the host when there is one, else a stub. */
+  private parentRef(host: Host, parent: BinaryId, startMs: number): ParentRef {
+    for (const list of [host.churn, host.persistent]) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const p = list[i] as Proc;
+        if (p.bin === BINARIES[parent]) {
+          return { image: p.image, cmd: p.cmd, guid: p.guid, pid: p.pid, fpid: p.fpid };
+        }
+      }
+    }
+    const bin = BINARIES[parent];
+    const image = bin.path.replace('{u}', host.user.falcon);
+    const counter = ++host.procCounter;
+    const sec = Math.floor(startMs / 1000) - 30;
+    return {
+      image,
+      cmd: image.includes(' ') ? `"${image}" ` : image,
+      guid: `{${host.guidPrefix}-${h4(sec)}-${h4(sec >>> 16)}-${h4(counter)}-${h4(counter >>> 16)}00000700}`,
+      pid: this.rng.int(50, 4_000) * 4,
+      fpid: String((host.index * 4_294_967_296 + (Math.imul(counter, 0x9e3779b1) >>> 0)) * 97 + 10_000_000_000_000),
+    };
+  }
+
+  private anyProc(host: Host): Proc {
+    const n = host.persistent.length + host.churn.length;
+    const i = this.rng.int(0, n - 1);
+    return (i < host.persistent.length ? host.persistent[i] : host.churn[i - host.persistent.length]) as Proc;
+  }
+
+  private netProc(host: Host): Proc {
+    for (let tries = 0; tries < 6; tries++) {
+      const p = this.anyProc(host);
+      if (p.net) return p;
+    }
+    return host.persistent.find((p) => p.net) as Proc;
+  }
+
+  private noise(): void {
+    const host = this.rng.pick(this.hosts);
+    const kind = (host.platform === 'Lin' ? LINUX_MIX : this.source === 'falcon' ? FALCON_MIX : SYSMON_MIX).draw(this.rng);
+    const time = this.clock;
+    const now = this.records;
+    const rng = this.rng;
+    switch (kind) {
+      case 'create': {
+        const spec: SpawnSpec = (host.platform === 'Lin' ? SPAWN_L : SPAWN_W).draw(rng);
+        const proc = this.makeProc(host, spec, this.fill(host, rng.pick(spec.cmds)), time);
+        host.churn.push(proc);
+        if (host.churn.length > MAX_CHURN_PER_HOST) host.churn.shift();
+        this.push(now, { t: 'create', proc, time });
+        return;
+      }
+      case 'end': {
+        if (host.churn.length === 0) return this.noise();
+        const proc = host.churn.splice(rng.int(0, host.churn.length - 1), 1)[0] as Proc;
+        this.push(now, { t: 'end', proc, time });
+        return;
+      }
+      case 'dns': {
+        if (this.source === 'sysmon' && rng.chance(0.004)) {
+          // Sysmon attributes some queries to no process; such events are never suspicious.
+          const query = 'raw.githubusercontent.com';
+          this.push(now, { t: 'dns', proc: this.unknownProc(host), query, ips: addressesOf(query), cname: 'github.map.fastly.net', status: 0, time });
+          return;
+        }
+        const proc = this.netProc(host);
+        const query = domainFor(proc.net ?? 'svchost', rng);
+        const nx = proc.cls === 'suspicious' && rng.chance(0.03);
+        this.push(now, {
+          t: 'dns',
+          proc,
+          query: nx ? `wpad.${query}` : query,
+          ips: nx ? [] : addressesOf(query),
+          cname: rng.chance(0.2) ? `${query.split('.')[0]}.edgekey.net` : undefined,
+          status: nx ? 9003 : 0,
+          time,
+        });
+        return;
+      }
+      case 'conn': {
+        const proc = this.netProc(host);
+        const x = rng.next();
+        let ip: string;
+        let port = 443;
+        let hostname = '-';
+        if (x < 0.6) {
+          const domain = domainFor(proc.net ?? 'svchost', rng);
+          ip = rng.pick(addressesOf(domain));
+          // Browsers and apps may carry the name (even a listed one); suspicious noise never a listed one.
+          const y = rng.next();
+          if (y < 0.25) hostname = domain;
+          else if (y < 0.4) hostname = reverseNameOf(ip);
+          else if (y < 0.5) hostname = '';
+        } else if (x < 0.9) {
+          ip = `10.10.${rng.int(0, 3)}.${rng.int(2, 40)}`;
+          port = rng.pick(INTERNAL_PORTS);
+          if (rng.chance(0.5)) hostname = `dc0${rng.int(1, 2)}.corp.example.com`;
+        } else {
+          ip = `${rng.pick([23, 34, 52, 104, 172])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(2, 254)}`;
+          port = rng.pick([443, 80, 8443]);
+        }
+        if (proc.cls === 'suspicious' && hostname !== '-' && hostname !== '' && !hostname.includes('.corp.')) {
+          hostname = '-';
+        }
+        if (this.source === 'sysmon' && rng.chance(0.003)) {
+          this.push(now, { t: 'conn', proc: this.unknownProc(host), ip: addressesOf('raw.githubusercontent.com')[0] as string, port: 443, srcPort: rng.int(49_152, 65_535), hostname: '-', time });
+          return;
+        }
+        this.push(now, { t: 'conn', proc, ip, port, srcPort: rng.int(49_152, 65_535), hostname, time });
+        return;
+      }
+      case 'load':
+        this.push(now, { t: 'load', proc: this.anyProc(host), dll: rng.pick(DLLS), time });
+        return;
+      case 'access': {
+        const src = rng.chance(0.6) ? (rng.pick(host.persistent.slice(0, 6)) as Proc) : this.anyProc(host);
+        this.push(now, { t: 'access', proc: src, target: this.anyProc(host), access: rng.pick(ACCESS_MASKS), callTrace: rng.pick(CALL_TRACES), time });
+        return;
+      }
+      case 'file': {
+        const proc = this.anyProc(host);
+        const path =
+          host.platform === 'Lin'
+            ? `/tmp/${rng.pick(['ci', 'build', 'cache', '.X11-unix'])}/${rng.hex(6)}.tmp`
+            : this.fill(host, rng.pick(FILE_TARGETS)).replace('{R}', rng.hex(4).toUpperCase());
+        this.push(now, { t: 'file', proc, path, time });
+        return;
+      }
+      case 'regKey':
+      case 'regValue': {
+        const key = rng.pick(REGISTRY_KEYS).replace('{sid}', host.user.sid);
+        const proc = this.anyProc(host);
+        if (kind === 'regKey') this.push(now, { t: 'regKey', proc, key, time });
+        else this.push(now, { t: 'regValue', proc, key, details: rng.pick(REGISTRY_DETAILS), time });
+        return;
+      }
+    }
+  }
+
+  private unknownProc(host: Host): Proc {
+    const base = this.netProc(host);
+    return { ...base, image: '<unknown process>', nameLower: '<unknown process>', guid: UNKNOWN_GUID, cls: 'quiet' };
+  }
+
+  /** One attacker action: a suspicious process and its matching DNS/connection records. */
+  private plantAttack(): void {
+    const rng = this.rng;
+    const host = rng.chance(COMPROMISED_SHARE) ? rng.pick(this.compromised) : rng.pick(this.winHosts);
+    const lin = host.platform === 'Lin';
+    let spec: AttackSpec;
+    if (lin) spec = ATTACK_LIN.draw(rng);
+    else if (rng.chance(0.06)) spec = ATTACK_OFFICE_CHILD;
+    else if (this.source === 'sysmon' && rng.chance(0.04)) spec = ATTACK_RENAMED;
+    else spec = ATTACK_WIN.draw(rng);
+    const fav = this.favourite.get(host);
+    const domain = fav !== undefined && rng.chance(0.8) ? fav : C2.draw(rng);
+    let shape = SHAPES.draw(rng);
+    if (shape === 'direct' && this.source === 'falcon') shape = 'dnsConn';
+    const url = `https://${domain}${c2Path(domain, rng.hex(4))}`;
+    const withUrl = shape === 'cmdUrl' || rng.chance(0.4);
+    const cmd = this.fill(host, withUrl ? (rng.pick(spec.withUrl) as (u: string) => string)(url) : rng.pick(spec.withoutUrl));
+    const t0 = this.clock;
+    const proc = this.makeProc(
+      host,
+      { bin: spec.bin, cls: 'suspicious', account: spec.account, parent: spec.parent, integrity: 'Medium' },
+      cmd,
+      t0,
+    );
+    const now = this.records;
+    const ips = addressesOf(domain);
+    const events: [number, SimEvent][] = [];
+    let due = now + rng.int(1, 40);
+    let time = t0 + rng.int(50, 900);
+    let dnsAt = -1;
+    if (shape !== 'cmdUrl') {
+      // Some resolvers and malware randomise case (DNS 0x20); the group key is lower-case.
+      const query = rng.chance(0.03) ? domain.replace(/^./, (c) => c.toUpperCase()) : domain;
+      dnsAt = events.length;
+      events.push([due, { t: 'dns', proc, query, ips, cname: undefined, status: 0, time, match: domain }]);
+    }
+    if (rng.chance(0.5)) {
+      events.push([due + rng.int(0, 5), { t: 'load', proc, dll: rng.pick(ATTACK_DLLS), time: time - 10 }]);
+    }
+    if (shape !== 'dnsOnly') {
+      const n = shape === 'beacon' ? rng.int(2, 5) : 1;
+      for (let i = 0; i < n; i++) {
+        due += rng.int(1, 30);
+        time += rng.int(2, shape === 'beacon' ? 60_000 : 60);
+        const y = rng.next();
+        const hostname =
+          shape === 'direct' ? domain : y < 0.7 ? '-' : y < 0.85 ? '' : reverseNameOf(ips[0] as string);
+        events.push([due, { t: 'conn', proc, ip: rng.pick(ips), port: 443, srcPort: rng.int(49_152, 65_535), hostname, time, match: domain }]);
+      }
+    }
+    // Occasionally the DNS record is written after the connection it explains.
+    const last = events[events.length - 1] as [number, SimEvent];
+    if (dnsAt >= 0 && events.length > 1 && rng.chance(0.12)) {
+      (events[dnsAt] as [number, SimEvent])[0] = last[0] + rng.int(1, 20);
+    }
+    const lastDue = Math.max(...events.map(([d]) => d));
+    // The process record is usually first, but may come after its events (SPEC §2 pooling).
+    const lateCreate = rng.chance(this.source === 'falcon' ? 0.08 : 0.05);
+    const createDue = lateCreate ? lastDue + rng.int(1, 300) : now;
+    this.push(createDue, { t: 'create', proc, time: t0 });
+    for (const [d, ev] of events) this.push(d, ev);
+    const endDue = Math.max(lastDue, createDue) + rng.int(5, 200);
+    this.push(endDue, { t: 'end', proc, time: time + rng.int(100, 5_000) });
+  }
+}
+
+export function compareKeys(
+  a: PlantedGroup['key'],
+  b: PlantedGroup['key'],
+): number {
+  return (
+    cmp(a.host, b.host) || cmp(a.user, b.user) || cmp(a.process, b.process) || cmp(a.domain, b.domain)
+  );
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      source: { type: 'string', default: 'falcon' },
+      mb: { type: 'string', default: '5' },
+      seed: { type: 'string', default: '1' },
+      dir: { type: 'string' },
+    },
+  });
+  const source = values.source;
+  if (source !== 'falcon' && source !== 'sysmon') throw new Error(`--source must be falcon or sysmon, not ${source}`);
+  const batch = await generateBatch({
+    source,
+    mb: Number(values.mb),
+    seed: Number(values.seed),
+    ...(values.dir !== undefined ? { dir: values.dir } : {}),
+  });
+  const m = batch.manifest;
+  console.log(
+    `${batch.reused ? 'reused' : 'wrote'} ${batch.path}: ${(m.bytes / BYTES_PER_MB).toFixed(1)} MiB text, ${(m.gzipBytes / BYTES_PER_MB).toFixed(1)} MiB gzip, ${m.records} records, ${m.plantedMatches} planted matches in ${m.groups.length} groups, ${m.generationMs} ms`,
+  );
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+}
