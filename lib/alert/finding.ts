@@ -5,7 +5,11 @@ import type { AlertGroup } from './types.ts';
 
 /** OCSF schema version the findings follow. */
 export const OCSF_VERSION = '1.3.0';
-export const PRODUCT = { name: 't1102-web-service-detection', vendor_name: 'T1102 Detection', version: '0.1.0' };
+export const PRODUCT = {
+  name: 't1102-web-service-detection',
+  vendor_name: 'T1102 Detection',
+  version: '0.1.0',
+};
 
 /** OCSF Detection Finding (class 2004) as published: the fields this product fills. */
 export interface DetectionFinding {
@@ -99,7 +103,11 @@ export interface FindingOptions {
 }
 
 /** Builds the OCSF Detection Finding for one alert group. */
-export function buildFinding(rule: Rule, g: AlertGroup, options: FindingOptions = {}): DetectionFinding {
+export function buildFinding(
+  rule: Rule,
+  g: AlertGroup,
+  options: FindingOptions = {},
+): DetectionFinding {
   const uid = findingUid(rule.id, g, options.window);
   const update = options.activity === 'update';
   const { host, user, process, domain } = g.key;

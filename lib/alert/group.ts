@@ -1,5 +1,5 @@
-import type { NormalizedEvent } from '../event/types.ts';
 import { MAX_EVIDENCE_ITEMS } from '../engine/limits.ts';
+import type { NormalizedEvent } from '../event/types.ts';
 import type { AlertGroup, GroupEvidence, GroupKey } from './types.ts';
 
 /** What the grouper needs of a matched event once its joins are resolved. */
@@ -23,7 +23,11 @@ const emptyEvidence = (): GroupEvidence => ({
 });
 
 /** Adds `v` unless present or the list is full: evidence is bounded and de-duplicated. */
-function addBounded<T>(list: T[], v: T | undefined, same: (a: T, b: T) => boolean = Object.is): void {
+function addBounded<T>(
+  list: T[],
+  v: T | undefined,
+  same: (a: T, b: T) => boolean = Object.is,
+): void {
   if (v === undefined || list.length >= MAX_EVIDENCE_ITEMS) return;
   if (!list.some((x) => same(x, v))) list.push(v);
 }

@@ -4,10 +4,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { buildFinding, formatCsv, formatTable, mergeGroups, sortGroups } from '../alert/index.ts';
 import type { AlertGroup } from '../alert/index.ts';
-import { scanObject } from '../engine/index.ts';
+import { buildFinding, formatCsv, formatTable, mergeGroups, sortGroups } from '../alert/index.ts';
 import type { ScanResult } from '../engine/index.ts';
+import { scanObject } from '../engine/index.ts';
 import { defaultRule } from '../rule/index.ts';
 
 const USAGE = `usage: npm run scan -- [--format table|csv|json] [--source auto|sysmon|falcon] [--stats] FILE...
@@ -45,8 +45,10 @@ function parse(argv: string[]): Args {
   }
   const { values, positionals } = parsed;
   if (values.help) throw new UsageError('');
-  if (!['table', 'csv', 'json'].includes(values.format)) throw new UsageError(`unknown --format ${values.format}`);
-  if (!['auto', 'sysmon', 'falcon'].includes(values.source)) throw new UsageError(`unknown --source ${values.source}`);
+  if (!['table', 'csv', 'json'].includes(values.format))
+    throw new UsageError(`unknown --format ${values.format}`);
+  if (!['auto', 'sysmon', 'falcon'].includes(values.source))
+    throw new UsageError(`unknown --source ${values.source}`);
   if (positionals.length === 0) throw new UsageError('no FILE given');
   return {
     format: values.format as Args['format'],
@@ -86,7 +88,8 @@ async function main(argv: string[]): Promise<number> {
   for (const file of args.files) {
     let timer: NodeJS.Timeout | undefined;
     try {
-      const input = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1024 * 1024 });
+      const input =
+        file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1024 * 1024 });
       let progress = 0;
       if (process.stderr.isTTY) {
         timer = setInterval(() => {
@@ -110,7 +113,8 @@ async function main(argv: string[]): Promise<number> {
       if (timer) process.stderr.write('\r\u001b[K');
       failed = true;
       const e = err as NodeJS.ErrnoException;
-      const reason = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message;
+      const reason =
+        e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message;
       process.stderr.write(`${file}: cannot be read: ${reason}\n`);
     } finally {
       if (timer) clearInterval(timer);

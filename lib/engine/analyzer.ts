@@ -53,12 +53,24 @@ export class ObjectAnalyzer implements AnalyzerInput {
   constructor(
     private readonly rule: CompiledRule,
     private readonly limits: ScanLimits,
-    private readonly onSkip: (reason: SkipReason, message: string, record: number, offset: number) => void,
+    private readonly onSkip: (
+      reason: SkipReason,
+      message: string,
+      record: number,
+      offset: number,
+    ) => void,
   ) {}
 
   process(p: ProcessInfo): void {
     const urlHosts = p.cmdLine ? this.rule.listedUrlHosts(p.cmdLine) : [];
-    if (urlHosts.length === 0 && !this.rule.processCouldMatch({ image: p.image, originalFileName: p.originalFileName, parentImage: p.parentImage })) {
+    if (
+      urlHosts.length === 0 &&
+      !this.rule.processCouldMatch({
+        image: p.image,
+        originalFileName: p.originalFileName,
+        parentImage: p.parentImage,
+      })
+    ) {
       return; // nothing about this process can make an event match
     }
     const { key, ...info } = p;
@@ -103,7 +115,8 @@ export class ObjectAnalyzer implements AnalyzerInput {
   }
 
   connection(ref: ConnectionRef): void {
-    const listedName = ref.hostname !== undefined && this.rule.listedDomain(ref.hostname) !== undefined;
+    const listedName =
+      ref.hostname !== undefined && this.rule.listedDomain(ref.hostname) !== undefined;
     if (listedName || (ref.key !== undefined && this.interesting.has(ref.key))) {
       this.resolveConnection(ref);
       return;
@@ -173,7 +186,8 @@ export class ObjectAnalyzer implements AnalyzerInput {
     const proc_ = e.actor.process;
     const image = proc_.file?.path ?? proc_.file?.name ?? proc?.image ?? pooled?.image;
     const user = e.actor.user.name ?? proc?.user ?? pooled?.user;
-    const host = e.device.hostname ?? (e.device.uid === undefined ? undefined : this.hosts.get(e.device.uid));
+    const host =
+      e.device.hostname ?? (e.device.uid === undefined ? undefined : this.hosts.get(e.device.uid));
     const parentImage = proc_.parent_process?.file?.path ?? proc?.parentImage;
     const cmdLine = proc_.cmd_line ?? proc?.cmdLine;
 
@@ -209,7 +223,11 @@ export class ObjectAnalyzer implements AnalyzerInput {
    * process resolved its IP to (a listed one, alphabetically first); else the single listed
    * host in a URL of the process's command line.
    */
-  private connectionHostname(e: NormalizedEvent, key: string | undefined, proc: ProcessContext | undefined): string | undefined {
+  private connectionHostname(
+    e: NormalizedEvent,
+    key: string | undefined,
+    proc: ProcessContext | undefined,
+  ): string | undefined {
     const own = e.dst_endpoint?.hostname;
     if (own !== undefined && this.rule.listedDomain(own) !== undefined) return own;
     const ip = e.dst_endpoint?.ip;

@@ -130,9 +130,12 @@ async function* decompress(
   } catch (err) {
     if (err instanceof InputDamageError) throw err;
     if ((err as NodeJS.ErrnoException).code?.startsWith('Z_')) throw zlibDamage(err, codec);
-    throw new InputDamageError({ reason: 'read-failed', message: (err as Error).message }, {
-      cause: err,
-    });
+    throw new InputDamageError(
+      { reason: 'read-failed', message: (err as Error).message },
+      {
+        cause: err,
+      },
+    );
   } finally {
     readable.destroy();
     inflater.destroy();

@@ -1,7 +1,8 @@
-export { ObjectAnalyzer, normalizeHost } from './analyzer.ts';
+export { normalizeHost, ObjectAnalyzer } from './analyzer.ts';
 export { DECOMPRESS_CHUNK_BYTES, decodeToUtf8, InputDamageError } from './decode.ts';
 export { EngineError, LimitExceededError, UnsupportedInputError } from './errors.ts';
 export { basename } from './fields.ts';
+export type { ScanLimits } from './limits.ts';
 export {
   DEFAULT_LIMITS,
   MAX_CANDIDATES,
@@ -14,9 +15,9 @@ export {
   MAX_PROCESS_CONTEXTS,
   MAX_RECORD_BYTES,
 } from './limits.ts';
-export type { ScanLimits } from './limits.ts';
-export { scanObject, splitRecords } from './scan.ts';
 export type { ScanObjectOptions } from './scan.ts';
+export { scanObject, splitRecords } from './scan.ts';
+export type { RecordSink, Splitter, TextFormat } from './split.ts';
 export {
   createSplitter,
   JsonArraySplitter,
@@ -24,7 +25,6 @@ export {
   sniffFormat,
   XmlEventSplitter,
 } from './split.ts';
-export type { RecordSink, Splitter, TextFormat } from './split.ts';
 export type {
   ObjectDamage,
   ScanResult,

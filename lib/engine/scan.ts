@@ -5,7 +5,13 @@ import { createSysmonReader } from '../sources/sysmon.ts';
 import { ObjectAnalyzer } from './analyzer.ts';
 import { decodeToUtf8, InputDamageError } from './decode.ts';
 import { DEFAULT_LIMITS, type ScanLimits } from './limits.ts';
-import { createSplitter, type RecordSink, type Splitter, sniffFormat, type TextFormat } from './split.ts';
+import {
+  createSplitter,
+  type RecordSink,
+  type Splitter,
+  sniffFormat,
+  type TextFormat,
+} from './split.ts';
 import type { ObjectDamage, ScanResult, ScanStats, SkippedRecord, SkipReason } from './types.ts';
 
 export interface ScanObjectOptions {
@@ -52,7 +58,13 @@ export async function scanObject(
   const limits: ScanLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const stats = newStats();
   const { origin, rule } = options;
-  const skip = (reason: SkipReason, message: string, record: number, offset: number, excerpt: string) => {
+  const skip = (
+    reason: SkipReason,
+    message: string,
+    record: number,
+    offset: number,
+    excerpt: string,
+  ) => {
     stats.skipped[reason] = (stats.skipped[reason] ?? 0) + 1;
     options.onSkip?.({ reason, message, origin, record, offset, excerpt });
   };
@@ -75,7 +87,8 @@ export async function scanObject(
       return undefined;
     }
     const detected = FORMAT_SOURCE[format];
-    const wanted = options.source === undefined || options.source === 'auto' ? detected : options.source;
+    const wanted =
+      options.source === undefined || options.source === 'auto' ? detected : options.source;
     if (wanted !== detected) {
       damage = {
         reason: 'not-text',
@@ -94,7 +107,8 @@ export async function scanObject(
         stats.recordsParsed++;
       },
     } as const;
-    const onRecord = source === 'sysmon' ? createSysmonReader(readerOptions) : createFalconReader(readerOptions);
+    const onRecord =
+      source === 'sysmon' ? createSysmonReader(readerOptions) : createFalconReader(readerOptions);
     const sink: RecordSink = {
       record(buf, str, s, e, record, offset) {
         stats.recordsRead++;
@@ -110,11 +124,15 @@ export async function scanObject(
 
   let pendingHead: Buffer | undefined;
   try {
-    for await (const chunk of decodeToUtf8(input, { counters, maxDecompressedBytes: limits.maxDecompressedBytes })) {
+    for await (const chunk of decodeToUtf8(input, {
+      counters,
+      maxDecompressedBytes: limits.maxDecompressedBytes,
+    })) {
       if (!splitter) {
         // Sniff on the first non-blank bytes, which may come in a later chunk than the first.
         pendingHead = pendingHead ? Buffer.concat([pendingHead, chunk]) : chunk;
-        if (sniffFormat(pendingHead) === undefined && pendingHead.toString('latin1').trim() === '') continue;
+        if (sniffFormat(pendingHead) === undefined && pendingHead.toString('latin1').trim() === '')
+          continue;
         splitter = start(pendingHead);
         if (!splitter) break;
         splitter.feed(pendingHead);
@@ -161,7 +179,10 @@ export async function splitRecords(
   const counters = { bytesIn: 0, bytesDecoded: 0 };
   let splitter: Splitter | undefined;
   try {
-    for await (const chunk of decodeToUtf8(input, { counters, maxDecompressedBytes: limits.maxDecompressedBytes })) {
+    for await (const chunk of decodeToUtf8(input, {
+      counters,
+      maxDecompressedBytes: limits.maxDecompressedBytes,
+    })) {
       if (!splitter) {
         const format = sniffFormat(chunk);
         if (!format) break;

@@ -13,7 +13,14 @@ export interface RecordSink {
    * `record` is the 1-based record number (NDJSON: the line number), `offset` the byte offset
    * of `start` in the decoded stream.
    */
-  record(buf: Buffer, str: string, start: number, end: number, record: number, offset: number): void;
+  record(
+    buf: Buffer,
+    str: string,
+    start: number,
+    end: number,
+    record: number,
+    offset: number,
+  ): void;
   skip(reason: SkipReason, message: string, record: number, offset: number, excerpt: string): void;
 }
 
@@ -184,7 +191,7 @@ export class NdjsonSplitter implements Splitter {
   }
 }
 
-const enum Json {
+enum Json {
   Quote = 34,
   Backslash = 92,
   OpenBrace = 123,
@@ -245,7 +252,13 @@ export class JsonArraySplitter implements Splitter {
         continue;
       }
       const c = str.charCodeAt(i);
-      if (this.depth === 1 && !this.inElement && c > 32 && c !== Json.Comma && c !== Json.CloseBracket) {
+      if (
+        this.depth === 1 &&
+        !this.inElement &&
+        c > 32 &&
+        c !== Json.Comma &&
+        c !== Json.CloseBracket
+      ) {
         this.inElement = true;
         this.element++;
         this.elementOffset = base + i;
@@ -534,7 +547,11 @@ export function sniffFormat(head: Buffer): TextFormat | undefined {
   return undefined;
 }
 
-export function createSplitter(format: TextFormat, sink: RecordSink, maxRecordBytes: number): Splitter {
+export function createSplitter(
+  format: TextFormat,
+  sink: RecordSink,
+  maxRecordBytes: number,
+): Splitter {
   switch (format) {
     case 'ndjson':
       return new NdjsonSplitter(sink, maxRecordBytes);

@@ -44,7 +44,12 @@ export interface ScanStats {
 
 /** The object could not be read to its end; records before the damage were still scanned. */
 export interface ObjectDamage {
-  reason: 'truncated-gzip' | 'corrupt-compression' | 'not-text' | 'unsupported-compression' | 'read-failed';
+  reason:
+    | 'truncated-gzip'
+    | 'corrupt-compression'
+    | 'not-text'
+    | 'unsupported-compression'
+    | 'read-failed';
   message: string;
 }
 

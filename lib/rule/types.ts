@@ -19,7 +19,7 @@ export interface Rule {
     domains: string[];
     /** Lower-case basenames of browsers and sync clients. */
     excludedClients: string[];
-    /** Lower-case basenames; an entry may end in `*` (prefix), e.g. `python3.*`. */
+    /** Lower-case basenames; a trailing `*` stands for one or more digits (`python3.*`: python3.11). */
     suspiciousProcesses: string[];
     /** Lower-case basenames of Office / PDF parents. */
     officeParents: string[];

@@ -41,7 +41,13 @@ const INBOUND = '1';
 type Json = Record<string, unknown>;
 
 const str = (v: unknown): string | undefined =>
-  typeof v === 'string' ? (v === '' ? undefined : v) : typeof v === 'number' ? String(v) : undefined;
+  typeof v === 'string'
+    ? v === ''
+      ? undefined
+      : v
+    : typeof v === 'number'
+      ? String(v)
+      : undefined;
 
 const first = (o: Json, names: readonly string[]): string | undefined => {
   for (const n of names) {
@@ -68,10 +74,19 @@ function eventTime(o: Json): number | undefined {
   return parseEpochSeconds(str(o[f.contextTime])) ?? parseEpochMillis(first(o, f.timestampMs));
 }
 
-function toEvent(kind: EventKind, o: Json, origin: string, record: number): NormalizedEvent | RecordSkip | undefined {
+function toEvent(
+  kind: EventKind,
+  o: Json,
+  origin: string,
+  record: number,
+): NormalizedEvent | RecordSkip | undefined {
   const f = FALCON_FIELDS;
   const time = eventTime(o);
-  if (time === undefined) return { skip: 'unrecognised-record', message: 'event has no readable ContextTimeStamp or timestamp' };
+  if (time === undefined)
+    return {
+      skip: 'unrecognised-record',
+      message: 'event has no readable ContextTimeStamp or timestamp',
+    };
   if (kind === 'network' && str(o[f.direction]) === INBOUND) return undefined;
   const aid = str(o[f.sensor]);
   const host = str(o[f.host]);
@@ -81,7 +96,10 @@ function toEvent(kind: EventKind, o: Json, origin: string, record: number): Norm
   const e: NormalizedEvent = {
     kind,
     time,
-    device: { ...(host === undefined ? {} : { hostname: host }), ...(aid === undefined ? {} : { uid: aid.toLowerCase() }) },
+    device: {
+      ...(host === undefined ? {} : { hostname: host }),
+      ...(aid === undefined ? {} : { uid: aid.toLowerCase() }),
+    },
     actor: {
       user: user === undefined ? {} : { name: user },
       process: {
@@ -93,7 +111,8 @@ function toEvent(kind: EventKind, o: Json, origin: string, record: number): Norm
   };
   if (kind === 'dns') {
     const q = str(o[f.query]);
-    if (q === undefined) return { skip: 'unrecognised-record', message: 'DnsRequest has no DomainName' };
+    if (q === undefined)
+      return { skip: 'unrecognised-record', message: 'DnsRequest has no DomainName' };
     e.query = { hostname: q };
     const answers = f.answers.flatMap((n) => splitRecords(str(o[n])));
     if (answers.length > 0) e.answers = answers;
@@ -133,7 +152,10 @@ export function parseFalconRecord(bytes: Buffer): { json: Json } | RecordSkip {
     return { skip: 'invalid-json', message: `not valid JSON: ${(err as Error).message}` };
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    return { skip: 'not-an-object', message: `a JSON ${Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v} is not an event` };
+    return {
+      skip: 'not-an-object',
+      message: `a JSON ${Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v} is not an event`,
+    };
   }
   return { json: v as Json };
 }
@@ -143,7 +165,13 @@ export interface FalconReaderOptions {
   analyzer: AnalyzerInput;
   origin: string;
   mode: 'fast' | 'full';
-  skip(reason: RecordSkip['skip'], message: string, record: number, offset: number, excerpt: string): void;
+  skip(
+    reason: RecordSkip['skip'],
+    message: string,
+    record: number,
+    offset: number,
+    excerpt: string,
+  ): void;
   parsed(): void;
 }
 
@@ -191,10 +219,24 @@ export function createFalconReader(o: FalconReaderOptions) {
       return;
     }
     if (kind === 'dns') analyzer.dns(e);
-    else analyzer.connection({ key: e.actor.process.uid, record, offset, hostname: undefined, resolve: () => e });
+    else
+      analyzer.connection({
+        key: e.actor.process.uid,
+        record,
+        offset,
+        hostname: undefined,
+        resolve: () => e,
+      });
   };
 
-  const full = (buf: Buffer, _s: string, start: number, end: number, record: number, offset: number) => {
+  const full = (
+    buf: Buffer,
+    _s: string,
+    start: number,
+    end: number,
+    record: number,
+    offset: number,
+  ) => {
     o.parsed();
     const bytes = buf.subarray(start, end);
     const excerpt = () => bytes.toString('utf8', 0, 512);
@@ -206,7 +248,14 @@ export function createFalconReader(o: FalconReaderOptions) {
     dispatch(v.json, record, offset, excerpt);
   };
 
-  const fast = (buf: Buffer, s: string, start: number, end: number, record: number, offset: number) => {
+  const fast = (
+    buf: Buffer,
+    s: string,
+    start: number,
+    end: number,
+    record: number,
+    offset: number,
+  ) => {
     // A record that does not look like one JSON object goes to the parser, so it is reported
     // (not-an-object, invalid-json) rather than silently dropped as irrelevant.
     if (s.charCodeAt(start) !== 123 /* { */ || s.charCodeAt(end - 1) !== 125 /* } */) {
@@ -223,7 +272,12 @@ export function createFalconReader(o: FalconReaderOptions) {
       if (kind === undefined) return;
       if (kind === 'dns') {
         const domain = jsonRaw(rec, Q.query);
-        if (typeof domain === 'string' && !domain.includes('\\') && rule.listedDomain(domain) === undefined) return;
+        if (
+          typeof domain === 'string' &&
+          !domain.includes('\\') &&
+          rule.listedDomain(domain) === undefined
+        )
+          return;
       } else if (kind === 'process') {
         const image = jsonString(rec, Q.image);
         const parent = jsonString(rec, Q.parentImage);
@@ -238,7 +292,12 @@ export function createFalconReader(o: FalconReaderOptions) {
       } else {
         const aid = jsonRaw(rec, Q.sensor);
         const pid = jsonRaw(rec, Q.contextPid);
-        if (typeof aid === 'string' && typeof pid === 'string' && !aid.includes('\\') && !pid.includes('\\')) {
+        if (
+          typeof aid === 'string' &&
+          typeof pid === 'string' &&
+          !aid.includes('\\') &&
+          !pid.includes('\\')
+        ) {
           // Held unparsed: only a join (DNS answer, command-line URL) can make it matter.
           const copy = Buffer.from(buf.subarray(start, end));
           analyzer.connection({

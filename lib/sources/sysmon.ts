@@ -1,5 +1,5 @@
-import { XMLParser } from 'fast-xml-parser';
 import { isUtf8 } from 'node:buffer';
+import { XMLParser } from 'fast-xml-parser';
 import { basename, xmlData, xmlElementText } from '../engine/fields.ts';
 import type { EventKind, NormalizedEvent } from '../event/types.ts';
 import type { CompiledRule } from '../rule/types.ts';
@@ -68,7 +68,10 @@ const text = (v: unknown): string | undefined =>
 /** Parses one `<Event>` with fast-xml-parser, refusing any DTD before the parser sees it. */
 export function parseSysmonEvent(xml: string): ParsedSysmon | RecordSkip {
   if (DTD.test(xml)) {
-    return { skip: 'xml-dtd-refused', message: 'a DOCTYPE/ENTITY declaration inside <Event> is refused' };
+    return {
+      skip: 'xml-dtd-refused',
+      message: 'a DOCTYPE/ENTITY declaration inside <Event> is refused',
+    };
   }
   let doc: XmlNode;
   try {
@@ -144,7 +147,8 @@ function toEvent(
   const f = SYSMON_FIELDS;
   const d = p.data;
   const time = parseUtcTime(d[f.time]) ?? parseUtcTime(p.systemTime);
-  if (time === undefined) return { skip: 'unrecognised-record', message: 'event has no readable UtcTime or SystemTime' };
+  if (time === undefined)
+    return { skip: 'unrecognised-record', message: 'event has no readable UtcTime or SystemTime' };
   if (kind === 'network' && d[f.initiated]?.trim().toLowerCase() === 'false') return undefined; // inbound
   const image = nonEmpty(d[f.image]);
   const user = nonEmpty(d[f.user]);
@@ -165,7 +169,8 @@ function toEvent(
   };
   if (kind === 'dns') {
     const q = nonEmpty(d[f.query]);
-    if (q === undefined) return { skip: 'unrecognised-record', message: 'DNS event has no QueryName' };
+    if (q === undefined)
+      return { skip: 'unrecognised-record', message: 'DNS event has no QueryName' };
     e.query = { hostname: q };
     const answers = parseQueryResults(d[f.answers]);
     if (answers.length > 0) e.answers = answers;
@@ -188,7 +193,13 @@ export interface SysmonReaderOptions {
   origin: string;
   /** `fast`: decide on the raw text what to parse; `full`: parse every event (the naive path). */
   mode: 'fast' | 'full';
-  skip(reason: RecordSkip['skip'], message: string, record: number, offset: number, excerpt: string): void;
+  skip(
+    reason: RecordSkip['skip'],
+    message: string,
+    record: number,
+    offset: number,
+    excerpt: string,
+  ): void;
   /** Called once per record that is fully parsed. */
   parsed(): void;
 }
@@ -201,7 +212,13 @@ export function createSysmonReader(o: SysmonReaderOptions) {
     o.parsed();
     const bytes = buf.subarray(start, end);
     if (!isUtf8(bytes)) {
-      o.skip('invalid-encoding', 'record is not valid UTF-8', record, offset, bytes.toString('utf8', 0, 512));
+      o.skip(
+        'invalid-encoding',
+        'record is not valid UTF-8',
+        record,
+        offset,
+        bytes.toString('utf8', 0, 512),
+      );
       return undefined;
     }
     const xml = bytes.toString('utf8');
@@ -239,15 +256,35 @@ export function createSysmonReader(o: SysmonReaderOptions) {
     }
   };
 
-  const full = (buf: Buffer, _str: string, start: number, end: number, record: number, offset: number) => {
+  const full = (
+    buf: Buffer,
+    _str: string,
+    start: number,
+    end: number,
+    record: number,
+    offset: number,
+  ) => {
     const p = parse(buf, start, end, record, offset);
-    if (p) dispatch(p, record, offset, () => buf.toString('utf8', start, Math.min(end, start + 512)));
+    if (p)
+      dispatch(p, record, offset, () => buf.toString('utf8', start, Math.min(end, start + 512)));
   };
 
-  const parseAndDispatch = (buf: Buffer, start: number, end: number, record: number, offset: number) =>
-    full(buf, '', start, end, record, offset);
+  const parseAndDispatch = (
+    buf: Buffer,
+    start: number,
+    end: number,
+    record: number,
+    offset: number,
+  ) => full(buf, '', start, end, record, offset);
 
-  const fast = (buf: Buffer, str: string, start: number, end: number, record: number, offset: number) => {
+  const fast = (
+    buf: Buffer,
+    str: string,
+    start: number,
+    end: number,
+    record: number,
+    offset: number,
+  ) => {
     const rec = str.slice(start, end);
     const id = xmlElementText(rec, 'EventID');
     const kind = id === undefined ? 'unknown' : SYSMON_EVENTS[id as keyof typeof SYSMON_EVENTS];
@@ -282,7 +319,8 @@ export function createSysmonReader(o: SysmonReaderOptions) {
           hostname: nonEmpty(hostname),
           resolve: () => {
             o.parsed();
-            if (!isUtf8(copy)) return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
+            if (!isUtf8(copy))
+              return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
             const p = parseSysmonEvent(copy.toString('utf8'));
             if ('skip' in p) return p;
             return toEvent('network', p, origin, record);

@@ -1,5 +1,5 @@
-import type { NormalizedEvent } from '../event/types.ts';
 import type { SkipReason } from '../engine/types.ts';
+import type { NormalizedEvent } from '../event/types.ts';
 
 /** What a process-creation record tells about a process (Sysmon EventID 1, Falcon ProcessRollup2). */
 export interface ProcessInfo {

@@ -70,7 +70,9 @@ describe('scan command', () => {
     const out = await npmRun('scan', ['-'], gzipSync(sysmonDns('cdn.discordapp.com')));
     // Assess
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/^HOST\s+USER\s+PROCESS\s+DOMAIN\s+COUNT\s+FIRST SEEN\s+LAST SEEN\n/);
+    expect(out.stdout).toMatch(
+      /^HOST\s+USER\s+PROCESS\s+DOMAIN\s+COUNT\s+FIRST SEEN\s+LAST SEEN\n/,
+    );
     expect(out.stdout).toMatch(/WKS-7\s+CORP\\jdoe\s+powershell\.exe\s+cdn\.discordapp\.com\s+1\s/);
   });
 
@@ -96,7 +98,9 @@ describe('scan command', () => {
 
   it('reports a damaged file and still prints what it found', async () => {
     // Prepare
-    const gz = gzipSync(falconNdjson() + '\n'.repeat(1).concat('{"event_simpleName":"EndOfProcess"}\n'.repeat(3000)));
+    const gz = gzipSync(
+      falconNdjson() + '\n'.repeat(1).concat('{"event_simpleName":"EndOfProcess"}\n'.repeat(3000)),
+    );
     const f = write('cut.ndjson.gz', gz.subarray(0, gz.length - 20));
     // Act
     const out = await npmRun('scan', ['--format', 'csv', '--stats', f]);

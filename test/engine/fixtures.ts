@@ -20,7 +20,10 @@ export const falconGroup = {
 export const falconNdjson = (...extra: string[]): string =>
   [falconLines.aidmaster, falconLines.process, ...extra, falconLines.dns].join('\n');
 
-export function sysmonDns(query: string, image = 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe'): string {
+export function sysmonDns(
+  query: string,
+  image = 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe',
+): string {
   return `<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>22</EventID><TimeCreated SystemTime='2024-03-01T10:00:00.1230000Z'/><Computer>WKS-7</Computer></System><EventData><Data Name='RuleName'>-</Data><Data Name='UtcTime'>2024-03-01 10:00:00.123</Data><Data Name='ProcessGuid'>{11111111-2222-3333-4444-555555555555}</Data><Data Name='ProcessId'>4242</Data><Data Name='QueryName'>${query}</Data><Data Name='QueryStatus'>0</Data><Data Name='QueryResults'>::ffff:104.20.67.143;</Data><Data Name='Image'>${image}</Data><Data Name='User'>CORP\\jdoe</Data></EventData></Event>`;
 }
 

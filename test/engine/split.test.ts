@@ -32,7 +32,13 @@ const ndjson: Make = (s, m) => new NdjsonSplitter(s, m);
 const jsonArray: Make = (s, m) => new JsonArraySplitter(s, m);
 const xml: Make = (s, m) => new XmlEventSplitter(s, m);
 
-function run(make: Make, input: Buffer, cuts: number[], max = 1 << 20, truncated = false): Collected {
+function run(
+  make: Make,
+  input: Buffer,
+  cuts: number[],
+  max = 1 << 20,
+  truncated = false,
+): Collected {
   const { sink, out } = collector();
   const sp = make(sink, max);
   let prev = 0;
@@ -61,7 +67,10 @@ describe('Splitter: NDJSON', () => {
       // Act
       const out = run(ndjson, input, cuts);
       // Assess
-      expect(out.records.map((r) => r.text), `cuts ${cuts.join(',')}`).toEqual(expected);
+      expect(
+        out.records.map((r) => r.text),
+        `cuts ${cuts.join(',')}`,
+      ).toEqual(expected);
       expect(out.skips).toEqual([]);
     }
   });
@@ -145,7 +154,10 @@ describe('Splitter: Sysmon XML events', () => {
       // Act
       const out = run(xml, input, cuts);
       // Assess
-      expect(out.records.map((r) => r.text), `cuts ${cuts.join(',')}`).toEqual([ev(1), ev(3, 'a&amp;b')]);
+      expect(
+        out.records.map((r) => r.text),
+        `cuts ${cuts.join(',')}`,
+      ).toEqual([ev(1), ev(3, 'a&amp;b')]);
       expect(out.skips).toEqual([]);
     }
   });

