@@ -39,12 +39,20 @@ export const groupKeyString = (k: GroupKey): string =>
 export class Grouper {
   private readonly groups = new Map<string, AlertGroup>();
 
+  /** `windowMs`: also split groups by tumbling event-time window of this length. */
+  constructor(private readonly windowMs?: number) {}
+
   add(m: ResolvedMatch): void {
-    const id = groupKeyString(m.key);
-    let g = this.groups.get(id);
     const t = m.event.time;
+    const windowStart = this.windowMs ? Math.floor(t / this.windowMs) * this.windowMs : undefined;
+    const id =
+      windowStart === undefined
+        ? groupKeyString(m.key)
+        : `${groupKeyString(m.key)}\u0000${windowStart}`;
+    let g = this.groups.get(id);
     if (!g) {
       g = { key: m.key, count: 0, firstSeen: t, lastSeen: t, evidence: emptyEvidence() };
+      if (windowStart !== undefined) g.windowStart = windowStart;
       this.groups.set(id, g);
     }
     g.count++;
@@ -81,7 +89,7 @@ export class Grouper {
 export function mergeGroups(groups: Iterable<AlertGroup>): AlertGroup[] {
   const out = new Map<string, AlertGroup>();
   for (const g of groups) {
-    const id = groupKeyString(g.key);
+    const id = `${groupKeyString(g.key)}\u0000${g.windowStart ?? ''}`;
     const have = out.get(id);
     if (!have) {
       out.set(id, structuredClone(g));

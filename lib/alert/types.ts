@@ -29,6 +29,11 @@ export interface GroupEvidence {
 
 export interface AlertGroup {
   key: GroupKey;
+  /**
+   * Start of the tumbling event-time window the group belongs to (ms since epoch), when the scan
+   * was asked to window (cross-object state); absent for per-object grouping.
+   */
+  windowStart?: number;
   count: number;
   /** Event time, ms since epoch. */
   firstSeen: number;

@@ -5,7 +5,7 @@ import type { CompiledRule } from '../rule/types.ts';
 import type { AnalyzerInput, ConnectionRef, ProcessInfo, RecordSkip } from '../sources/types.ts';
 import { basename } from './fields.ts';
 import type { ScanLimits } from './limits.ts';
-import type { SkipReason } from './types.ts';
+import type { ContextStore, SkipReason, StoredContext } from './types.ts';
 
 /** Everything pooled about one process within the object (SPEC §2 "Process context"). */
 interface ProcessContext extends Partial<Omit<ProcessInfo, 'key'>> {
@@ -47,7 +47,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
   private pending: ConnectionRef[] = [];
   private pendingHead = 0;
   private candidates: NormalizedEvent[] = [];
-  private readonly grouper = new Grouper();
+  private readonly grouper: Grouper;
   matched = 0;
 
   constructor(
@@ -59,7 +59,10 @@ export class ObjectAnalyzer implements AnalyzerInput {
       record: number,
       offset: number,
     ) => void,
-  ) {}
+    windowMs?: number,
+  ) {
+    this.grouper = new Grouper(windowMs);
+  }
 
   process(p: ProcessInfo): void {
     const urlHosts = p.cmdLine ? this.rule.listedUrlHosts(p.cmdLine) : [];
@@ -240,16 +243,47 @@ export class ObjectAnalyzer implements AnalyzerInput {
     return own;
   }
 
-  /** Resolves everything held and returns the object's groups (an explicit end-of-object flush). */
-  finish(): AlertGroup[] {
+  /**
+   * Resolves everything held and returns the object's groups (an explicit end-of-object flush).
+   * With a context store, first fetches the process and host context the candidates lack
+   * (earlier objects), then saves what this object learned for later ones.
+   */
+  async finish(store?: ContextStore): Promise<AlertGroup[]> {
     for (let i = this.pendingHead; i < this.pending.length; i++) {
       const ref = this.pending[i]!;
       if (ref.key !== undefined && this.interesting.has(ref.key)) this.resolveConnection(ref);
     }
     this.pending = [];
     this.pendingHead = 0;
+    const learned: StoredContext = {
+      processes: new Map(this.processes),
+      hosts: new Map(this.hosts),
+    };
+    if (store) await this.fetchMissingContext(store);
     this.flushCandidates();
+    if (store && (learned.processes.size > 0 || learned.hosts.size > 0)) await store.save(learned);
     return this.grouper.flush();
+  }
+
+  private async fetchMissingContext(store: ContextStore): Promise<void> {
+    const processes = new Set<string>();
+    const hosts = new Set<string>();
+    for (const e of this.candidates) {
+      const key = e.actor.process.uid;
+      if (key !== undefined && !this.processes.has(key)) processes.add(key);
+      const sensor = e.device.uid;
+      if (e.device.hostname === undefined && sensor !== undefined && !this.hosts.has(sensor))
+        hosts.add(sensor);
+    }
+    if (processes.size === 0 && hosts.size === 0) return;
+    const found = await store.lookup({ processes: [...processes], hosts: [...hosts] });
+    for (const [key, p] of found.processes) {
+      if (!this.processes.has(key))
+        boundedSet(this.processes, key, p, this.limits.maxProcessContexts);
+    }
+    for (const [sensor, name] of found.hosts) {
+      if (!this.hosts.has(sensor)) boundedSet(this.hosts, sensor, name, this.limits.maxHostNames);
+    }
   }
 }
 

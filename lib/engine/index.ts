@@ -26,9 +26,12 @@ export {
   XmlEventSplitter,
 } from './split.ts';
 export type {
+  ContextStore,
   ObjectDamage,
   ScanResult,
   ScanStats,
   SkippedRecord,
   SkipReason,
+  StoredContext,
+  StoredProcess,
 } from './types.ts';

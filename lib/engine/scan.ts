@@ -12,7 +12,14 @@ import {
   sniffFormat,
   type TextFormat,
 } from './split.ts';
-import type { ObjectDamage, ScanResult, ScanStats, SkippedRecord, SkipReason } from './types.ts';
+import type {
+  ContextStore,
+  ObjectDamage,
+  ScanResult,
+  ScanStats,
+  SkippedRecord,
+  SkipReason,
+} from './types.ts';
 
 export interface ScanObjectOptions {
   /** `s3://bucket/key` or a file path: named in every skip and every piece of evidence. */
@@ -26,6 +33,10 @@ export interface ScanObjectOptions {
   onSkip?: (skip: SkippedRecord) => void;
   /** Decompressed bytes so far, after each chunk. */
   onProgress?: (bytesDecoded: number) => void;
+  /** Split groups by tumbling event-time windows of this many ms (cross-object state). */
+  windowMs?: number;
+  /** Context that outlives the object: looked up for candidates that lack it, saved at the end. */
+  contextStore?: ContextStore;
 }
 
 const FORMAT_SOURCE: Record<TextFormat, SourceName> = {
@@ -68,8 +79,11 @@ export async function scanObject(
     stats.skipped[reason] = (stats.skipped[reason] ?? 0) + 1;
     options.onSkip?.({ reason, message, origin, record, offset, excerpt });
   };
-  const analyzer = new ObjectAnalyzer(rule, limits, (reason, message, record, offset) =>
-    skip(reason, message, record, offset, ''),
+  const analyzer = new ObjectAnalyzer(
+    rule,
+    limits,
+    (reason, message, record, offset) => skip(reason, message, record, offset, ''),
+    options.windowMs,
   );
 
   let source: SourceName | undefined;
@@ -149,7 +163,7 @@ export async function scanObject(
     splitter?.end(true);
   }
 
-  const groups = analyzer.finish();
+  const groups = await analyzer.finish(options.contextStore);
   stats.bytesIn = counters.bytesIn;
   stats.bytesDecoded = counters.bytesDecoded;
   stats.matched = analyzer.matched;

@@ -53,6 +53,34 @@ export interface ObjectDamage {
   message: string;
 }
 
+/** What is kept about a process across objects (only processes that could make an event match). */
+export interface StoredProcess {
+  image?: string;
+  originalFileName?: string;
+  parentImage?: string;
+  cmdLine?: string;
+  user?: string;
+  /** Listed hosts in URLs of the command line. */
+  urlHosts?: string[];
+}
+
+export interface StoredContext {
+  /** Process key (Sysmon ProcessGuid, Falcon `aid:pid`) -> what was known of it. */
+  processes: Map<string, StoredProcess>;
+  /** Falcon sensor id (`aid`) -> host name from `aidmaster`. */
+  hosts: Map<string, string>;
+}
+
+/**
+ * Context that outlives one object (cross-object state). At the end of each object the engine
+ * asks for the context its candidates lack, then hands over what it learned that could make a
+ * later object's events match.
+ */
+export interface ContextStore {
+  lookup(request: { processes: string[]; hosts: string[] }): Promise<StoredContext>;
+  save(context: StoredContext): Promise<void>;
+}
+
 export interface ScanResult {
   origin: string;
   /** Detected or requested source; undefined when nothing could be recognised. */

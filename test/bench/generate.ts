@@ -71,8 +71,11 @@ const GZIP_QUEUE_BYTES = 8 * 1024 * 1024;
 const GZIP_CHUNK_BYTES = 256 * 1024;
 /** gzip level the issue prescribes (the zlib default). */
 const GZIP_LEVEL = 6;
-/** Probability that a record starts a planted attack (each plants ~2.4 matching records). */
-const ATTACK_RATE = 0.0005;
+/**
+ * Probability that a record starts a planted attack. Each attack plants ~2 matching records, so
+ * this default makes ~0.1 % of the records match, as the issue asks.
+ */
+export const DEFAULT_ATTACK_RATE = 0.0005;
 /** Share of planted attacks on the few compromised hosts (repeat offenders make counts > 1). */
 const COMPROMISED_SHARE = 0.9;
 const COMPROMISED_HOSTS = 8;
@@ -90,6 +93,8 @@ export interface GenerateOptions {
   seed: number;
   /** Output directory; defaults to `.bench/` at the repository root. */
   dir?: string;
+  /** Attacks per record (default DEFAULT_ATTACK_RATE); tests raise it to get matches from a few MiB. */
+  attackRate?: number;
 }
 
 export interface PlantedGroup {
@@ -104,6 +109,7 @@ export interface BatchManifest {
   source: BenchSource;
   mb: number;
   seed: number;
+  attackRate: number;
   /** Uncompressed bytes written. */
   bytes: number;
   gzipBytes: number;
@@ -122,15 +128,27 @@ export interface GeneratedBatch {
   reused: boolean;
 }
 
-export function batchFileName(source: BenchSource, mb: number, seed: number): string {
+export function batchFileName(
+  source: BenchSource,
+  mb: number,
+  seed: number,
+  attackRate = DEFAULT_ATTACK_RATE,
+): string {
   const ext = source === 'falcon' ? 'ndjson' : 'xml';
-  return `${source}-${mb}mb-seed${seed}-g${GENERATOR_VERSION}.${ext}.gz`;
+  const rate = attackRate === DEFAULT_ATTACK_RATE ? '' : `-rate${attackRate}`;
+  return `${source}-${mb}mb-seed${seed}${rate}-g${GENERATOR_VERSION}.${ext}.gz`;
 }
 
 /** Generates (or reuses) a batch. Streams: memory stays flat whatever `mb` is. */
 export async function generateBatch(options: GenerateOptions): Promise<GeneratedBatch> {
   const dir = resolve(options.dir ?? DEFAULT_BENCH_DIR);
-  const path = join(dir, batchFileName(options.source, options.mb, options.seed));
+  const attackRate = options.attackRate ?? DEFAULT_ATTACK_RATE;
+  if (!(options.mb > 0) || !Number.isInteger(options.seed) || !(attackRate >= 0 && attackRate < 1)) {
+    throw new RangeError(
+      `generateBatch needs mb > 0, an integer seed and 0 <= attackRate < 1 (got ${options.mb}, ${options.seed}, ${attackRate})`,
+    );
+  }
+  const path = join(dir, batchFileName(options.source, options.mb, options.seed, attackRate));
   const manifestPath = `${path}.json`;
   if (existsSync(path) && existsSync(manifestPath)) {
     const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as BatchManifest;
@@ -146,7 +164,7 @@ export async function generateBatch(options: GenerateOptions): Promise<Generated
     writableHighWaterMark: GZIP_QUEUE_BYTES,
   });
   const done = pipeline(gzip, createWriteStream(tmp));
-  const sim = new Simulation(options.source, options.seed);
+  const sim = new Simulation(options.source, options.seed, attackRate);
   const target = options.mb * BYTES_PER_MB;
   let bytes = 0;
   let chunk = '';
@@ -179,6 +197,7 @@ export async function generateBatch(options: GenerateOptions): Promise<Generated
     source: options.source,
     mb: options.mb,
     seed: options.seed,
+    attackRate,
     bytes,
     gzipBytes: (await stat(tmp)).size,
     records: sim.records,
@@ -306,6 +325,7 @@ class Simulation {
   constructor(
     private readonly source: BenchSource,
     seed: number,
+    private readonly attackRate: number,
   ) {
     this.rng = new Rng(seed);
     this.formatter = source === 'falcon' ? new FalconFormatter() : new SysmonFormatter();
@@ -370,7 +390,7 @@ class Simulation {
       // FDR re-sends aidmaster records; duplicates must not disturb anything.
       this.push(this.records, { t: 'aidmaster', host: this.rng.pick(this.hosts), time: this.clock });
     }
-    if (this.rng.chance(ATTACK_RATE)) this.plantAttack();
+    if (this.rng.chance(this.attackRate)) this.plantAttack();
     else this.noise();
   }
 
@@ -665,6 +685,7 @@ async function main(): Promise<void> {
       mb: { type: 'string', default: '5' },
       seed: { type: 'string', default: '1' },
       dir: { type: 'string' },
+      'attack-rate': { type: 'string' },
     },
   });
   const source = values.source;
@@ -674,6 +695,7 @@ async function main(): Promise<void> {
     mb: Number(values.mb),
     seed: Number(values.seed),
     ...(values.dir !== undefined ? { dir: values.dir } : {}),
+    ...(values['attack-rate'] !== undefined ? { attackRate: Number(values['attack-rate']) } : {}),
   });
   const m = batch.manifest;
   console.log(

@@ -659,6 +659,18 @@ function renderSysmon(s: Scenario): string {
 // Falcon renderer
 // ---------------------------------------------------------------------------------------------
 
+/** File extension → the Falcon event that reports a finished write of such a file. */
+const FALCON_FILE_EVENTS: Record<string, string> = {
+  '.ps1': 'NewScriptWritten',
+  '.bat': 'NewScriptWritten',
+  '.cmd': 'NewScriptWritten',
+  '.vbs': 'NewScriptWritten',
+  '.js': 'NewScriptWritten',
+  '.exe': 'PeFileWritten',
+  '.dll': 'PeFileWritten',
+  '.zip': 'ZipFileWritten',
+};
+
 class FalconWriter {
   private n = 0;
   private port = EPHEMERAL_PORT_BASE + 1;
@@ -785,12 +797,9 @@ class FalconWriter {
       case 'file': {
         const ms = timeOf(s, step.at);
         const ext = step.path.slice(step.path.lastIndexOf('.')).toLowerCase();
-        const simple =
-          ext === '.exe' || ext === '.dll'
-            ? 'PeFileWritten'
-            : ext === '.zip'
-              ? 'ZipFileWritten'
-              : 'NewScriptWritten';
+        const simple = FALCON_FILE_EVENTS[ext];
+        // The sensor reports writes of typed files only (scripts, PEs, archives).
+        if (simple === undefined) return;
         this.push({
           event_simpleName: simple,
           name: `${simple}V6`,
