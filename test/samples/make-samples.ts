@@ -1784,6 +1784,7 @@ function discordScenario(): Scenario {
       { t: 'start', p: 'ps' },
       { t: 'start', p: 'conhost' },
       { t: 'access', p: 'msmpeng', target: 'ps', at: '15:27:40.610', access: '0x101000' },
+      { t: 'load', p: 'ps', at: '15:27:40.702', dll: 'winhttp' },
       // The connection is written before the DNS event that names it (Sysmon's DNS events come
       // from an ETW consumer and can lag behind): the join must not depend on file order.
       { t: 'net', p: 'ps', at: '15:27:41.062', ip: '162.159.138.232', expect: 'discord.com' },
@@ -2015,6 +2016,7 @@ function telegramScenario(): Scenario {
       { t: 'net', p: 'telegram', at: '07:53:40.027', ip: '149.154.167.220' },
       // The test: python.exe polling getUpdates twice.
       { t: 'start', p: 'python' },
+      { t: 'access', p: 'msmpeng', target: 'python', at: '07:55:31.301', access: '0x1000' },
       { t: 'load', p: 'python', at: '07:55:31.420', dll: 'ssl' },
       {
         t: 'dns',
