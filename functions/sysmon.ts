@@ -1,6 +1,5 @@
-// Placeholder: replaced by the Lambda-functions work (issue 4). Kept so the CDK app can bundle it.
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+// Lambda entry point for Sysmon XML batches (S3 prefix sysmon/). Everything is in lib/pipeline;
+// the handler is built once per cold start, which is when configuration errors surface.
+import { createS3BatchHandler } from '../lib/pipeline/index.ts';
 
-export const handler = async (_event: SQSEvent): Promise<SQSBatchResponse> => ({
-  batchItemFailures: [],
-});
+export const handler = createS3BatchHandler({ source: 'sysmon' });

@@ -8,13 +8,6 @@ import { T1102DetectionStack } from './stack.ts';
 /** Tag on every resource, for cost allocation and for finding the pipeline's resources. */
 export const PROJECT_TAG = { key: 'project', value: 't1102-web-service-detection' } as const;
 
-/**
- * cdk-nag reports some rules as warnings, and CDK fails synthesis only on errors once anything is
- * acknowledged. This makes every unacknowledged finding fail, warnings included. The user's own
- * context (cdk.json, -c) can still override it.
- */
-export const STRICT_VALIDATION_CONTEXT = { '@aws-cdk/core:strictCfnValidateErrors': true } as const;
-
 export interface PipelineApp {
   readonly app: App;
   readonly stack: T1102DetectionStack;
@@ -25,7 +18,7 @@ export interface PipelineApp {
  * cdk-nag packs. Tests call this with their own context; the CLI runs this file.
  */
 export function createApp(props: AppProps = {}): PipelineApp {
-  const app = new App({ ...props, context: { ...STRICT_VALIDATION_CONTEXT, ...props.context } });
+  const app = new App(props);
   const config = readPipelineConfig(app);
   const stack = new T1102DetectionStack(app, config.stackName, {
     config,

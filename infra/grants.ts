@@ -57,7 +57,12 @@ function bucketKeyConditions(bucket: Bucket): Record<string, Record<string, stri
   };
 }
 
-/** s3:GetObject under one prefix, and kms:Decrypt of the bucket key through S3 for this bucket. */
+/**
+ * Reading under one prefix, and kms:Decrypt of the bucket key through S3 for this bucket. The
+ * bucket is versioned and the functions read the exact version a notification names, and
+ * GetObject with a VersionId is authorized by s3:GetObjectVersion, not s3:GetObject.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
+ */
 export function bindReadPrefix(
   grantee: IGrantable,
   bucket: Bucket,
@@ -66,7 +71,7 @@ export function bindReadPrefix(
 ): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
-      actions: ['s3:GetObject'],
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
       resources: [bucket.arnForObjects(`${prefix}*`)],
     }),
   );
@@ -102,7 +107,7 @@ export function bindWritePrefix(
   );
   acknowledge(principalConstruct(grantee), {
     id: prefixFindingId(bucket, prefix),
-    reason: `Quarantine keys are made per record batch at run time, so writing is granted on the ${prefix} prefix, the narrowest scope S3 offers.`,
+    reason: `Quarantine keys are derived at run time from the date and the batch key, so writing is granted on the ${prefix} prefix, the narrowest scope S3 offers.`,
   });
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({

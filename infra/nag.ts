@@ -12,8 +12,10 @@ export interface Acknowledgement {
 }
 
 /**
- * Registers the AWS Solutions and Serverless packs as validation plugins: synthesis then fails
- * on any finding that is not acknowledged on the resource or one of its parents.
+ * Registers the AWS Solutions and Serverless packs as validation plugins. A cdk-nag 3 pack
+ * reports failure on any finding it has not seen acknowledged on the resource or a parent,
+ * warnings included, and CDK then fails synthesis: `cdk synth` exits non-zero, and `app.synth()`
+ * throws the report in tests (test/infra/nag.test.ts holds both to that).
  */
 export function addNagChecks(app: App): void {
   const props = {

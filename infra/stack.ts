@@ -307,6 +307,10 @@ export class T1102DetectionStack extends Stack {
       description: 'Drop Sysmon batches under sysmon/ and Falcon batches under falcon/',
       value: this.bucket.bucketName,
     });
+    new CfnOutput(this, 'DataKeyArn', {
+      description: 'Uploaders need kms:GenerateDataKey on this key to drop batches',
+      value: dataKey.keyArn,
+    });
     new CfnOutput(this, 'AlertTopicArn', {
       description: 'Subscribe here for OCSF Detection Findings (filter on the message attributes)',
       value: this.alertTopic.topicArn,

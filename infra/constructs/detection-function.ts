@@ -6,7 +6,12 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, EventSourceMapping, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  LogLevel,
+  NodejsFunction,
+  OutputFormat,
+  SourceMapMode,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -128,6 +133,8 @@ export class DetectionFunction extends Construct {
         // Bundle the AWS SDK too: the function then runs exactly the SDK version the tests ran,
         // not whichever one the Lambda runtime happens to ship.
         externalModules: [],
+        // esbuild's per-file size table on every synth is noise; warnings and errors still show.
+        logLevel: LogLevel.WARNING,
       },
     });
 

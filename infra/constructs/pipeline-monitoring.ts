@@ -21,7 +21,12 @@ import { PIPELINE_METRICS, SKIP_REASONS, skipMetricName } from '../metrics.ts';
 import type { DetectionFunction } from './detection-function.ts';
 
 /** Backlog age that means the function is not keeping up or keeps failing one object. */
-export const OLDEST_MESSAGE_AGE_ALARM_SECONDS = 15 * 60;
+export const MIN_OLDEST_MESSAGE_AGE_ALARM_SECONDS = 15 * 60;
+/**
+ * A message in flight counts toward the queue's age, so with long timeouts the threshold grows to
+ * this many function runs, or one slow but healthy object would raise the alarm.
+ */
+const OLDEST_MESSAGE_AGE_IN_TIMEOUTS = 2;
 /** The window errors, throttles and failed objects are counted over. */
 const ERROR_ALARM_PERIOD = Duration.minutes(5);
 /** Queue metrics arrive once a minute. */
@@ -66,6 +71,10 @@ export class PipelineMonitoring extends Construct {
     for (const source of props.sources) {
       const { name, queue, deadLetterQueue, detector } = source;
       const fn = detector.function;
+      const ageThresholdSeconds = Math.max(
+        MIN_OLDEST_MESSAGE_AGE_ALARM_SECONDS,
+        OLDEST_MESSAGE_AGE_IN_TIMEOUTS * (fn.timeout?.toSeconds() ?? 0),
+      );
       addAlarm(
         this.deadLetterAlarm(`${name}DeadLetters`, deadLetterQueue, `${name} dead-letter queue`),
       );
@@ -91,12 +100,12 @@ export class PipelineMonitoring extends Construct {
       );
       addAlarm(
         new Alarm(this, `${name}OldestMessage`, {
-          alarmDescription: `A ${name} batch has waited over ${OLDEST_MESSAGE_AGE_ALARM_SECONDS} s: the function is not keeping up or keeps failing on it.`,
+          alarmDescription: `A ${name} batch has waited over ${ageThresholdSeconds} s: the function is not keeping up or keeps failing on it.`,
           metric: queue.metricApproximateAgeOfOldestMessage({
             period: QUEUE_ALARM_PERIOD,
             statistic: 'Maximum',
           }),
-          threshold: OLDEST_MESSAGE_AGE_ALARM_SECONDS,
+          threshold: ageThresholdSeconds,
           evaluationPeriods: 1,
           comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: TreatMissingData.NOT_BREACHING,

@@ -2,7 +2,13 @@ import { Grouper } from '../alert/group.ts';
 import type { AlertGroup } from '../alert/types.ts';
 import type { NormalizedEvent } from '../event/types.ts';
 import type { CompiledRule } from '../rule/types.ts';
-import type { AnalyzerInput, ConnectionRef, ProcessInfo, RecordSkip } from '../sources/types.ts';
+import type {
+  AnalyzerInput,
+  ConnectionRef,
+  ProcessInfo,
+  ProcessRef,
+  RecordSkip,
+} from '../sources/types.ts';
 import { basename } from './fields.ts';
 import type { ScanLimits } from './limits.ts';
 import type { ContextStore, SkipReason, StoredContext } from './types.ts';
@@ -11,6 +17,8 @@ import type { ContextStore, SkipReason, StoredContext } from './types.ts';
 interface ProcessContext extends Partial<Omit<ProcessInfo, 'key'>> {
   /** Listed hosts in URLs of the command line (the last-resort hostname for connections). */
   urlHosts?: string[];
+  /** Process records not parsed yet, in arrival order; folded in when the context is needed. */
+  lazy?: ProcessRef[];
 }
 
 /** Inserts into a Map used as a FIFO; past `max` entries the oldest goes. Returns evictions. */
@@ -39,11 +47,16 @@ export class ObjectAnalyzer implements AnalyzerInput {
   /** Image/user seen on events of a process (used when it has no process record). */
   private readonly pooled = new Map<string, { image?: string; user?: string }>();
   private readonly hosts = new Map<string, string>();
-  /** process key -> ip -> listed names it resolved to. */
+  /**
+   * process key -> ip -> names its DNS queries resolved it to: every listed name, and unlisted
+   * names for processes with a listed URL host (they block the command-line fallback).
+   */
   private readonly answers = new Map<string, Map<string, Set<string>>>();
   private answerCount = 0;
   /** Process keys something could match on: listed DNS, listed URL host, listed connection. */
   private readonly interesting = new Set<string>();
+  /** Process keys with a listed URL host in their command line. */
+  private readonly urlKeys = new Set<string>();
   private pending: ConnectionRef[] = [];
   private pendingHead = 0;
   private candidates: NormalizedEvent[] = [];
@@ -66,23 +79,67 @@ export class ObjectAnalyzer implements AnalyzerInput {
 
   process(p: ProcessInfo): void {
     const urlHosts = p.cmdLine ? this.rule.listedUrlHosts(p.cmdLine) : [];
-    if (
-      urlHosts.length === 0 &&
-      !this.rule.processCouldMatch({
-        image: p.image,
-        originalFileName: p.originalFileName,
-        parentImage: p.parentImage,
-      })
-    ) {
-      return; // nothing about this process can make an event match
-    }
+    if (urlHosts.length === 0 && !this.couldMatch(p)) return; // nothing about it can match
     const { key, ...info } = p;
-    const ctx: ProcessContext = { ...this.processes.get(key), ...info };
+    const ctx = this.contextFor(key);
+    Object.assign(ctx, info);
     if (urlHosts.length > 0) {
       ctx.urlHosts = urlHosts;
       this.interesting.add(key);
+      this.urlKeys.add(key);
     }
-    boundedSet(this.processes, key, ctx, this.limits.maxProcessContexts);
+  }
+
+  processRef(ref: ProcessRef): void {
+    const ctx = this.contextFor(ref.key);
+    ctx.lazy ??= [];
+    ctx.lazy.push(ref);
+  }
+
+  wantsAllAnswers(key: string): boolean {
+    return this.urlKeys.has(key);
+  }
+
+  get anyWantsAllAnswers(): boolean {
+    return this.urlKeys.size > 0;
+  }
+
+  private couldMatch(p: Omit<ProcessInfo, 'key'>): boolean {
+    return this.rule.processCouldMatch({
+      image: p.image,
+      originalFileName: p.originalFileName,
+      parentImage: p.parentImage,
+    });
+  }
+
+  private contextFor(key: string): ProcessContext {
+    let ctx = this.processes.get(key);
+    if (!ctx) {
+      ctx = {};
+      boundedSet(this.processes, key, ctx, this.limits.maxProcessContexts);
+    }
+    return ctx;
+  }
+
+  /** The process's context with any lazily held records parsed and folded in, in order. */
+  private context(key: string | undefined): ProcessContext | undefined {
+    if (key === undefined) return undefined;
+    const ctx = this.processes.get(key);
+    if (!ctx?.lazy) return ctx;
+    const lazy = ctx.lazy;
+    delete ctx.lazy;
+    for (const ref of lazy) {
+      const p = ref.resolve();
+      if (p === undefined) continue;
+      if ('skip' in p) {
+        this.onSkip(p.skip, p.message, ref.record, ref.offset);
+        continue;
+      }
+      if (!this.couldMatch(p)) continue;
+      const { key: _key, ...info } = p;
+      Object.assign(ctx, info);
+    }
+    return ctx;
   }
 
   hostName(sensorId: string, hostname: string): void {
@@ -91,30 +148,32 @@ export class ObjectAnalyzer implements AnalyzerInput {
 
   dns(e: NormalizedEvent): void {
     const name = e.query?.hostname;
-    const listed = name === undefined ? undefined : this.rule.listedDomain(name);
-    if (listed === undefined) return;
+    if (name === undefined) return;
+    const listed = this.rule.listedDomain(name) !== undefined;
     const key = e.actor.process.uid;
-    if (key !== undefined && e.answers) {
-      const host = normalizeHost(name!);
-      let byIp = this.answers.get(key);
-      if (!byIp) {
-        byIp = new Map();
-        this.answers.set(key, byIp);
+    if (!listed && (key === undefined || !this.urlKeys.has(key))) return;
+    if (key !== undefined && e.answers) this.remember(key, normalizeHost(name), e.answers);
+    if (listed) this.addCandidate(e);
+  }
+
+  private remember(key: string, host: string, ips: string[]): void {
+    let byIp = this.answers.get(key);
+    if (!byIp) {
+      byIp = new Map();
+      this.answers.set(key, byIp);
+    }
+    for (const ip of ips) {
+      if (this.answerCount >= this.limits.maxDnsAnswers) return;
+      let names = byIp.get(ip);
+      if (!names) {
+        names = new Set();
+        byIp.set(ip, names);
       }
-      for (const ip of e.answers) {
-        if (this.answerCount >= this.limits.maxDnsAnswers) break;
-        let names = byIp.get(ip);
-        if (!names) {
-          names = new Set();
-          byIp.set(ip, names);
-        }
-        if (!names.has(host)) {
-          names.add(host);
-          this.answerCount++;
-        }
+      if (!names.has(host)) {
+        names.add(host);
+        this.answerCount++;
       }
     }
-    this.addCandidate(e);
   }
 
   connection(ref: ConnectionRef): void {
@@ -184,7 +243,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
 
   private resolveAndMatch(e: NormalizedEvent): void {
     const key = e.actor.process.uid;
-    const proc = key === undefined ? undefined : this.processes.get(key);
+    const proc = this.context(key);
     const pooled = key === undefined ? undefined : this.pooled.get(key);
     const proc_ = e.actor.process;
     const image = proc_.file?.path ?? proc_.file?.name ?? proc?.image ?? pooled?.image;
@@ -236,7 +295,12 @@ export class ObjectAnalyzer implements AnalyzerInput {
     const ip = e.dst_endpoint?.ip;
     if (key !== undefined && ip !== undefined) {
       const names = this.answers.get(key)?.get(ip);
-      if (names && names.size > 0) return [...names].sort()[0];
+      if (names && names.size > 0) {
+        // A listed name wins (the alphabetically first); else the unlisted name the process
+        // itself resolved: the connection went there, so its command line does not name it.
+        const sorted = [...names].sort();
+        return sorted.find((n) => this.rule.listedDomain(n) !== undefined) ?? sorted[0];
+      }
     }
     const urlHosts = proc?.urlHosts;
     if (urlHosts && urlHosts.length === 1) return urlHosts[0];
@@ -255,10 +319,15 @@ export class ObjectAnalyzer implements AnalyzerInput {
     }
     this.pending = [];
     this.pendingHead = 0;
-    const learned: StoredContext = {
-      processes: new Map(this.processes),
-      hosts: new Map(this.hosts),
-    };
+    const learned: StoredContext = { processes: new Map(), hosts: new Map(this.hosts) };
+    if (store) {
+      for (const key of [...this.processes.keys()]) {
+        const { lazy: _lazy, ...known } = this.context(key)!;
+        if (known.image !== undefined || known.parentImage !== undefined || known.urlHosts) {
+          learned.processes.set(key, known);
+        }
+      }
+    }
     if (store) await this.fetchMissingContext(store);
     this.flushCandidates();
     if (store && (learned.processes.size > 0 || learned.hosts.size > 0)) await store.save(learned);

@@ -1,67 +1,134 @@
 /**
- * Cheap field reads on raw record text for the pre-filter. Each returns the exact value when the
- * raw text makes it certain, `null` when it cannot be sure (escapes, entities, odd layout: the
- * caller must then parse the record), and `undefined` when the field is absent.
+ * Cheap field reads on raw record text for the pre-filter. They search `s` (the latin1 view of a
+ * whole chunk) within `[start, end)` in place, allocating nothing but the value. Each returns the
+ * exact value when the raw text makes it certain, `null` when it cannot be sure (escapes,
+ * entities, odd layout: the caller must then parse the record), and `undefined` when the field
+ * is absent.
  */
 
-/** A JSON string value of `quotedKey` (e.g. `'"DomainName"'`), still JSON-escaped. */
-export function jsonRaw(rec: string, quotedKey: string): string | null | undefined {
-  let k = rec.indexOf(quotedKey);
-  while (k > 0 && rec.charCodeAt(k - 1) === 92) k = rec.indexOf(quotedKey, k + 1); // `\"key\"` is inside a value
+/** Index of `needle` in `s` within `[start, end)`, else -1. */
+export function find(s: string, needle: string, start: number, end: number): number {
+  const i = s.indexOf(needle, start);
+  return i >= 0 && i + needle.length <= end ? i : -1;
+}
+
+/** Start and end of the JSON string value of `quotedKey` (e.g. `'"DomainName"'`), still escaped. */
+function jsonValueSpan(
+  s: string,
+  quotedKey: string,
+  start: number,
+  end: number,
+): [number, number] | null | undefined {
+  let k = find(s, quotedKey, start, end);
+  while (k > start && s.charCodeAt(k - 1) === 92) k = find(s, quotedKey, k + 1, end); // `\"key\"` is inside a value
   if (k < 0) return undefined;
   let i = k + quotedKey.length;
-  while (rec.charCodeAt(i) <= 32) i++;
-  if (rec.charCodeAt(i) !== 58 /* : */) return null;
+  while (i < end && s.charCodeAt(i) <= 32) i++;
+  if (s.charCodeAt(i) !== 58 /* : */) return null;
   i++;
-  while (rec.charCodeAt(i) <= 32) i++;
-  if (rec.charCodeAt(i) !== 34 /* " */) return null;
+  while (i < end && s.charCodeAt(i) <= 32) i++;
+  if (s.charCodeAt(i) !== 34 /* " */) return null;
   const from = i + 1;
-  let q = rec.indexOf('"', from);
+  let q = find(s, '"', from, end);
   while (q > 0) {
     let b = 0;
-    for (let j = q - 1; j >= from && rec.charCodeAt(j) === 92; j--) b++;
-    if (b % 2 === 0) return rec.slice(from, q);
-    q = rec.indexOf('"', q + 1);
+    for (let j = q - 1; j >= from && s.charCodeAt(j) === 92; j--) b++;
+    if (b % 2 === 0) return [from, q];
+    q = find(s, '"', q + 1, end);
   }
   return null;
 }
 
+/** A JSON string value, still JSON-escaped. */
+export function jsonRaw(
+  s: string,
+  quotedKey: string,
+  start = 0,
+  end = s.length,
+): string | null | undefined {
+  const span = jsonValueSpan(s, quotedKey, start, end);
+  return span ? s.slice(span[0], span[1]) : span;
+}
+
 /** `jsonRaw` unescaped when only `\\` and `\/` escapes occur (Windows paths); else null. */
-export function jsonString(rec: string, quotedKey: string): string | null | undefined {
-  const raw = jsonRaw(rec, quotedKey);
+export function jsonString(
+  s: string,
+  quotedKey: string,
+  start = 0,
+  end = s.length,
+): string | null | undefined {
+  const raw = jsonRaw(s, quotedKey, start, end);
   if (raw == null || raw.indexOf('\\') < 0) return raw;
   const out = raw.replace(/\\(.)/g, (_m, c: string) => (c === '\\' || c === '/' ? c : '\u0000'));
   return out.includes('\u0000') ? null : out;
 }
 
+/** True when the JSON string value of `quotedKey` starts with `prefix` (no allocation). */
+export function jsonValueIs(
+  s: string,
+  quotedKey: string,
+  value: string,
+  start: number,
+  end: number,
+): boolean {
+  const span = jsonValueSpan(s, quotedKey, start, end);
+  return !!span && span[1] - span[0] === value.length && s.startsWith(value, span[0]);
+}
+
 /** The text of `<Data Name='name'>…</Data>` (either quote style) when it has no entity. */
-export function xmlData(rec: string, name: string): string | null | undefined {
-  let k = rec.indexOf(`Name='${name}'`);
-  if (k < 0) k = rec.indexOf(`Name="${name}"`);
+export function xmlData(
+  s: string,
+  name: string,
+  start = 0,
+  end = s.length,
+): string | null | undefined {
+  let k = find(s, `Name='${name}'`, start, end);
+  if (k < 0) k = find(s, `Name="${name}"`, start, end);
   if (k < 0) return undefined;
   let i = k + name.length + 7;
-  while (rec.charCodeAt(i) <= 32) i++;
-  const c = rec.charCodeAt(i);
+  while (i < end && s.charCodeAt(i) <= 32) i++;
+  const c = s.charCodeAt(i);
   if (c === 47 /* / */) return '';
   if (c !== 62 /* > */) return null;
-  const end = rec.indexOf('<', i + 1);
-  if (end < 0) return null;
-  const value = rec.slice(i + 1, end);
+  const close = find(s, '<', i + 1, end);
+  if (close < 0) return null;
+  const value = s.slice(i + 1, close);
   return value.includes('&') ? null : value;
 }
 
-/** Text content of the first `<tag …>…</tag>`, e.g. EventID. */
-export function xmlElementText(rec: string, tag: string): string | undefined {
-  const k = rec.indexOf(`<${tag}`);
+/** Text content of the first `<tag …>…</tag>` within the record, e.g. EventID. */
+export function xmlElementText(
+  s: string,
+  tag: string,
+  start = 0,
+  end = s.length,
+): string | undefined {
+  const k = find(s, `<${tag}`, start, end);
   if (k < 0) return undefined;
-  const gt = rec.indexOf('>', k);
-  if (gt < 0 || rec.charCodeAt(gt - 1) === 47) return undefined;
-  const end = rec.indexOf('<', gt);
-  return end < 0 ? undefined : rec.slice(gt + 1, end).trim();
+  const gt = find(s, '>', k, end);
+  if (gt < 0 || s.charCodeAt(gt - 1) === 47) return undefined;
+  const close = find(s, '<', gt, end);
+  return close < 0 ? undefined : s.slice(gt + 1, close).trim();
 }
 
 /** Last path segment for `\` or `/` separators. */
 export function basename(path: string): string {
   const i = Math.max(path.lastIndexOf('\\'), path.lastIndexOf('/'));
   return i < 0 ? path : path.slice(i + 1);
+}
+
+/**
+ * Basename of a JSON-escaped path value (`\\Device\\…\\WMIC.exe` -> `WMIC.exe`): exact unless the
+ * value holds `\u` or `\"` escapes, in which case null.
+ */
+export function jsonBasename(
+  s: string,
+  quotedKey: string,
+  start = 0,
+  end = s.length,
+): string | null | undefined {
+  const raw = jsonRaw(s, quotedKey, start, end);
+  if (raw == null) return raw;
+  if (raw.includes('\\u') || raw.includes('\\"')) return null;
+  return raw.slice(Math.max(raw.lastIndexOf('\\'), raw.lastIndexOf('/')) + 1);
 }

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { basename, jsonRaw, jsonString } from '../engine/fields.ts';
+import { basename, find, jsonBasename, jsonRaw } from '../engine/fields.ts';
 import type { EventKind, NormalizedEvent } from '../event/types.ts';
 import type { CompiledRule } from '../rule/types.ts';
 import { parseEpochMillis, parseEpochSeconds } from './time.ts';
@@ -183,13 +183,22 @@ const Q = {
   parentImage: q(FALCON_FIELDS.parentImage),
   sensor: q(FALCON_FIELDS.sensor),
   contextPid: q(FALCON_FIELDS.contextPid),
+  targetPid: q(FALCON_FIELDS.targetPid),
   host: q(FALCON_FIELDS.host),
 };
 
 /** `event_simpleName` (or LogScale `#event_simpleName`) read off the raw text. */
-function rawEventName(rec: string): string | null | undefined {
-  const v = jsonRaw(rec, '"event_simpleName"');
-  return v === undefined ? jsonRaw(rec, '"#event_simpleName"') : v;
+function rawEventName(s: string, start: number, end: number): string | null | undefined {
+  const v = jsonRaw(s, '"event_simpleName"', start, end);
+  return v === undefined ? jsonRaw(s, '"#event_simpleName"', start, end) : v;
+}
+
+/** The `aid:pid` key read off the raw text, or null when it cannot be read for sure. */
+function rawKey(rec: string, pidKey: string): string | null | undefined {
+  const aid = jsonRaw(rec, Q.sensor);
+  const pid = jsonRaw(rec, pidKey);
+  if (aid === null || pid === null || aid?.includes('\\') || pid?.includes('\\')) return null;
+  return processKey(aid, pid);
 }
 
 /** The record handler for Falcon JSON (FDR NDJSON lines, LogScale array elements). */
@@ -248,6 +257,16 @@ export function createFalconReader(o: FalconReaderOptions) {
     dispatch(v.json, record, offset, excerpt);
   };
 
+  /** Keeps the record's bytes and parses them only if asked. */
+  const later = <T>(buf: Buffer, start: number, end: number, then: (v: Json) => T | undefined) => {
+    const copy = Buffer.from(buf.subarray(start, end));
+    return (): T | RecordSkip | undefined => {
+      o.parsed();
+      const v = parseFalconRecord(copy);
+      return 'skip' in v ? v : then(v.json);
+    };
+  };
+
   const fast = (
     buf: Buffer,
     s: string,
@@ -262,55 +281,50 @@ export function createFalconReader(o: FalconReaderOptions) {
       full(buf, s, start, end, record, offset);
       return;
     }
-    const rec = s.slice(start, end);
-    const name = rawEventName(rec);
+    const name = rawEventName(s, start, end);
     if (name === undefined) {
       // No event name: only sensor inventory (aidmaster) matters, and it names the host.
-      if (!rec.includes(Q.host)) return;
+      if (find(s, Q.host, start, end) < 0) return;
     } else if (name !== null) {
       const kind = FALCON_EVENTS[name as keyof typeof FALCON_EVENTS];
       if (kind === undefined) return;
+      const rec = s.slice(start, end); // bounds every search below to this record
       if (kind === 'dns') {
         const domain = jsonRaw(rec, Q.query);
         if (
           typeof domain === 'string' &&
           !domain.includes('\\') &&
           rule.listedDomain(domain) === undefined
-        )
-          return;
-      } else if (kind === 'process') {
-        const image = jsonString(rec, Q.image);
-        const parent = jsonString(rec, Q.parentImage);
-        if (
-          image !== null &&
-          parent !== null &&
-          !rec.includes('://') &&
-          !rule.processCouldMatch({ image, originalFileName: undefined, parentImage: parent })
         ) {
+          // Unlisted names matter only to a process whose command line names a listed host.
+          if (!analyzer.anyWantsAllAnswers) return;
+          const key = rawKey(rec, Q.contextPid);
+          if (key === undefined || (key !== null && !analyzer.wantsAllAnswers(key))) return;
+        }
+      } else if (kind === 'process') {
+        const image = jsonBasename(rec, Q.image);
+        const parent = jsonBasename(rec, Q.parentImage);
+        const key = rawKey(rec, Q.targetPid);
+        const urlLike =
+          rec.includes('://') &&
+          (rec.includes('\\u') || rec.includes('\\/') || rule.listedUrlHosts(rec).length > 0);
+        if (image !== null && parent !== null && key !== null && !urlLike) {
+          if (key === undefined) return;
+          if (!rule.processCouldMatch({ image, originalFileName: undefined, parentImage: parent }))
+            return;
+          analyzer.processRef({ key, record, offset, resolve: later(buf, start, end, toProcess) });
           return;
         }
       } else {
-        const aid = jsonRaw(rec, Q.sensor);
-        const pid = jsonRaw(rec, Q.contextPid);
-        if (
-          typeof aid === 'string' &&
-          typeof pid === 'string' &&
-          !aid.includes('\\') &&
-          !pid.includes('\\')
-        ) {
+        const key = rawKey(rec, Q.contextPid);
+        if (key !== null) {
           // Held unparsed: only a join (DNS answer, command-line URL) can make it matter.
-          const copy = Buffer.from(buf.subarray(start, end));
           analyzer.connection({
-            key: processKey(aid, pid),
+            key,
             record,
             offset,
             hostname: undefined,
-            resolve: () => {
-              o.parsed();
-              const v = parseFalconRecord(copy);
-              if ('skip' in v) return v;
-              return toEvent(kind, v.json, origin, record);
-            },
+            resolve: later(buf, start, end, (v) => toEvent(kind, v, origin, record)),
           });
           return;
         }

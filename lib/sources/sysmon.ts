@@ -277,6 +277,22 @@ export function createSysmonReader(o: SysmonReaderOptions) {
     offset: number,
   ) => full(buf, '', start, end, record, offset);
 
+  /** Keeps the record's bytes and parses them only if asked. */
+  const later = <T>(
+    buf: Buffer,
+    start: number,
+    end: number,
+    then: (p: ParsedSysmon) => T | undefined,
+  ) => {
+    const copy = Buffer.from(buf.subarray(start, end));
+    return (): T | RecordSkip | undefined => {
+      o.parsed();
+      if (!isUtf8(copy)) return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
+      const p = parseSysmonEvent(copy.toString('utf8'));
+      return 'skip' in p ? p : then(p);
+    };
+  };
+
   const fast = (
     buf: Buffer,
     str: string,
@@ -285,46 +301,51 @@ export function createSysmonReader(o: SysmonReaderOptions) {
     record: number,
     offset: number,
   ) => {
-    const rec = str.slice(start, end);
-    const id = xmlElementText(rec, 'EventID');
+    const id = xmlElementText(str, 'EventID', start, end);
     const kind = id === undefined ? 'unknown' : SYSMON_EVENTS[id as keyof typeof SYSMON_EVENTS];
     if (kind === undefined) return; // an EventID the rule never reads
+    if (kind === 'unknown') {
+      parseAndDispatch(buf, start, end, record, offset); // malformed: let the parser say why
+      return;
+    }
+    const rec = str.slice(start, end); // bounds every search below to this record
     const f = SYSMON_FIELDS;
     if (kind === 'dns') {
       const q = xmlData(rec, f.query);
-      if (typeof q === 'string' && rule.listedDomain(q) === undefined) return;
+      if (typeof q === 'string' && rule.listedDomain(q) === undefined) {
+        // Unlisted names matter only to a process whose command line names a listed host.
+        if (!analyzer.anyWantsAllAnswers) return;
+        const guid = xmlData(rec, f.processKey);
+        if (typeof guid === 'string') {
+          const key = sysmonProcessKey(guid);
+          if (key === undefined || !analyzer.wantsAllAnswers(key)) return;
+        }
+      }
     } else if (kind === 'process') {
       const image = xmlData(rec, f.image);
       const ofn = xmlData(rec, f.originalFileName);
       const parent = xmlData(rec, f.parentImage);
-      if (
-        image !== null &&
-        ofn !== null &&
-        parent !== null &&
-        !rec.includes('://') &&
-        !rule.processCouldMatch({ image, originalFileName: ofn, parentImage: parent })
-      ) {
+      const guid = xmlData(rec, f.processKey);
+      const urlLike =
+        rec.includes('://') && (rec.includes('&#') || rule.listedUrlHosts(rec).length > 0);
+      if (image !== null && ofn !== null && parent !== null && guid !== null && !urlLike) {
+        const key = sysmonProcessKey(guid);
+        if (key === undefined) return;
+        if (!rule.processCouldMatch({ image, originalFileName: ofn, parentImage: parent })) return;
+        analyzer.processRef({ key, record, offset, resolve: later(buf, start, end, toProcess) });
         return;
       }
-    } else if (kind === 'network') {
+    } else {
       const hostname = xmlData(rec, f.hostname);
       const guid = xmlData(rec, f.processKey);
       if (hostname !== null && guid !== null) {
         // Held unparsed: only a join (DNS answer, command-line URL) can make it matter.
-        const copy = Buffer.from(buf.subarray(start, end));
         analyzer.connection({
           key: sysmonProcessKey(guid),
           record,
           offset,
           hostname: nonEmpty(hostname),
-          resolve: () => {
-            o.parsed();
-            if (!isUtf8(copy))
-              return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
-            const p = parseSysmonEvent(copy.toString('utf8'));
-            if ('skip' in p) return p;
-            return toEvent('network', p, origin, record);
-          },
+          resolve: later(buf, start, end, (p) => toEvent('network', p, origin, record)),
         });
         return;
       }

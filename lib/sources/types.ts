@@ -32,9 +32,28 @@ export interface RecordSkip {
   message: string;
 }
 
+/**
+ * A process record the pre-filter found could matter (suspicious or Office-spawned by its cheaply
+ * read names) but that is parsed only if an event of the process becomes a candidate.
+ */
+export interface ProcessRef {
+  key: string;
+  record: number;
+  offset: number;
+  resolve(): ProcessInfo | RecordSkip | undefined;
+}
+
 /** What a source reader hands to the per-object analyzer. */
 export interface AnalyzerInput {
   process(p: ProcessInfo): void;
+  processRef(ref: ProcessRef): void;
+  /**
+   * True when a DNS answer of this process matters even for an unlisted name: the process has a
+   * listed URL host in its command line, and an answer of its own DNS queries outranks it (SPEC §2).
+   */
+  wantsAllAnswers(key: string): boolean;
+  /** True when any process wants all answers (lets the pre-filter skip reading keys at all). */
+  readonly anyWantsAllAnswers: boolean;
   hostName(sensorId: string, hostname: string): void;
   dns(e: NormalizedEvent): void;
   connection(ref: ConnectionRef): void;

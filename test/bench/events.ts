@@ -41,17 +41,10 @@ export type SimEvent =
 
 /** Renders one event as one record (a Sysmon `<Event>` or one FDR NDJSON line). */
 export interface Formatter {
-  readonly extension: string;
   render(event: SimEvent): string;
 }
 
-const ZERO = 48;
-
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
-}
-
-/** `YYYY-MM-DD HH:MM:SS.mmm` (Sysmon UtcTime) without going through Date for every event. */
+/** `YYYY-MM-DD HH:MM:SS.mmm` (Sysmon UtcTime). */
 export function utcTime(ms: number): string {
   const iso = new Date(ms).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
@@ -63,5 +56,3 @@ export function secondsDotMs(ms: number): string {
   const frac = ms - s * 1000;
   return `${s}.${frac < 10 ? `00${frac}` : frac < 100 ? `0${frac}` : frac}`;
 }
-
-export { pad2, ZERO };

@@ -19,7 +19,6 @@ export function devicePath(path: string): string {
 const j = JSON.stringify;
 
 export class FalconFormatter implements Formatter {
-  readonly extension = 'ndjson';
   private counter = 0;
 
   /** A v1-style event id that is unique and deterministic (derived from the record counter). */
@@ -31,7 +30,10 @@ export class FalconFormatter implements Formatter {
       tail = HEX[c & 15] + tail;
       c = Math.floor(c / 16);
     }
-    const t = Math.floor(time / 1000).toString(16).padStart(8, '0').slice(-8);
+    const t = Math.floor(time / 1000)
+      .toString(16)
+      .padStart(8, '0')
+      .slice(-8);
     return `${t}-d9f1-11ee-8a3b-${tail}`;
   }
 
@@ -64,7 +66,10 @@ export class FalconFormatter implements Formatter {
         return `{"event_simpleName":"ImageHash","name":"ImageHashV5","ImageFileName":${j(devicePath(ev.dll.path))},"MD5HashData":"${h.md5.toLowerCase()}","SHA256HashData":"${h.sha256.toLowerCase()}","SignInfoFlags":"8683538","TargetProcessId":"${p.fpid}",${ctx}${this.tail(host, ev.time)}`;
       }
       case 'file': {
-        const name = ev.path.endsWith('.exe') || ev.path.endsWith('.dll') ? 'PeFileWritten' : 'GenericFileWritten';
+        const name =
+          ev.path.endsWith('.exe') || ev.path.endsWith('.dll')
+            ? 'PeFileWritten'
+            : 'GenericFileWritten';
         return `{"event_simpleName":"${name}","name":"${name}V9","TargetFileName":${j(devicePath(ev.path))},"Size":"${(ev.time % 900000) + 512}","IsOnNetwork":"0","IsOnRemovableDisk":"0","FileOperatorSid":"${p.account.sid}","DiskParentDeviceInstanceId":"","FileIdentifier":"${p.hashes.md5.slice(0, 16)}",${ctx}${this.tail(host, ev.time)}`;
       }
       case 'regKey':

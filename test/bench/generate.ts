@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import type { Formatter, SimEvent } from './events.ts';
 import { FalconFormatter } from './falcon-format.ts';
+import { Rng, Weighted } from './prng.ts';
 import {
   ATTACK_OFFICE_CHILD,
   ATTACK_RENAMED,
@@ -35,7 +36,6 @@ import {
   SPAWN_WIN,
   type SpawnSpec,
 } from './processes.ts';
-import { Rng, Weighted } from './prng.ts';
 import { SysmonFormatter, UNKNOWN_GUID } from './sysmon-format.ts';
 import {
   addressesOf,
@@ -81,6 +81,20 @@ const COMPROMISED_SHARE = 0.9;
 const COMPROMISED_HOSTS = 8;
 /** Hosts whose aidmaster record comes after their first events (Falcon). */
 const LATE_AIDMASTER_SHARE = 0.15;
+/** Attacks whose process is not suspicious by name but has an Office parent (SPEC §1 clause 4). */
+const OFFICE_CHILD_SHARE = 0.06;
+/** Sysmon attacks by PowerShell renamed chrome.exe (identity from OriginalFileName). */
+const RENAMED_SHARE = 0.04;
+/** Attacks on a compromised host that use its usual C2 domain (so groups repeat). */
+const FAVOURITE_DOMAIN_SHARE = 0.8;
+/** Attacks whose command line names the C2 URL even though DNS also names it. */
+const URL_IN_COMMAND_SHARE = 0.4;
+/** Attacks whose DNS record is written after the connection it explains. */
+const DNS_AFTER_CONNECTION_SHARE = 0.12;
+/** Attacks whose process record comes after its events, per source. */
+const LATE_PROCESS_SHARE: Record<BenchSource, number> = { falcon: 0.08, sysmon: 0.05 };
+/** Attacks whose DNS query is written in mixed case (DNS 0x20, some malware). */
+const MIXED_CASE_QUERY_SHARE = 0.03;
 /** Batch start: a fixed instant, so a seed alone decides the output. */
 const BATCH_START_MS = Date.UTC(2024, 2, 1, 10, 0, 0, 0);
 
@@ -143,7 +157,11 @@ export function batchFileName(
 export async function generateBatch(options: GenerateOptions): Promise<GeneratedBatch> {
   const dir = resolve(options.dir ?? DEFAULT_BENCH_DIR);
   const attackRate = options.attackRate ?? DEFAULT_ATTACK_RATE;
-  if (!(options.mb > 0) || !Number.isInteger(options.seed) || !(attackRate >= 0 && attackRate < 1)) {
+  if (
+    !(options.mb > 0) ||
+    !Number.isInteger(options.seed) ||
+    !(attackRate >= 0 && attackRate < 1)
+  ) {
     throw new RangeError(
       `generateBatch needs mb > 0, an integer seed and 0 <= attackRate < 1 (got ${options.mb}, ${options.seed}, ${attackRate})`,
     );
@@ -157,12 +175,7 @@ export async function generateBatch(options: GenerateOptions): Promise<Generated
   await mkdir(dir, { recursive: true });
   const started = performance.now();
   const tmp = `${path}.${process.pid}.tmp`;
-  const gzip = createGzip({
-    level: GZIP_LEVEL,
-    chunkSize: GZIP_CHUNK_BYTES,
-    // Let gzip (on the libuv pool) work through a few chunks while the next ones are generated.
-    writableHighWaterMark: GZIP_QUEUE_BYTES,
-  });
+  const gzip = createGzip({ level: GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES });
   const done = pipeline(gzip, createWriteStream(tmp));
   const sim = new Simulation(options.source, options.seed, attackRate);
   const target = options.mb * BYTES_PER_MB;
@@ -170,9 +183,11 @@ export async function generateBatch(options: GenerateOptions): Promise<Generated
   let chunk = '';
   const flush = async (): Promise<void> => {
     bytes += Buffer.byteLength(chunk);
-    const ok = gzip.write(chunk);
+    gzip.write(chunk);
     chunk = '';
-    if (!ok) await once(gzip, 'drain');
+    // Backpressure with a deeper queue than the stream's 16 KiB mark: gzip (on the libuv pool)
+    // works through a few chunks while the main thread generates the next ones.
+    if (gzip.writableLength > GZIP_QUEUE_BYTES) await once(gzip, 'drain');
   };
   try {
     while (bytes + chunk.length < target) {
@@ -211,23 +226,53 @@ export async function generateBatch(options: GenerateOptions): Promise<Generated
   return { path, manifestPath, manifest, reused: false };
 }
 
-type NoiseKind = 'create' | 'end' | 'dns' | 'conn' | 'load' | 'access' | 'file' | 'regKey' | 'regValue';
+type NoiseKind =
+  | 'create'
+  | 'end'
+  | 'dns'
+  | 'conn'
+  | 'load'
+  | 'access'
+  | 'file'
+  | 'regKey'
+  | 'regValue';
 
 /** Record mix per source: mostly noise, ~12 % process creates, ~10 % DNS, ~10 % connections. */
 const SYSMON_MIX = new Weighted<NoiseKind>([
-  ['create', 12], ['end', 6], ['dns', 10], ['conn', 10], ['load', 22], ['access', 16],
-  ['file', 10], ['regKey', 6], ['regValue', 8],
+  ['create', 12],
+  ['end', 6],
+  ['dns', 10],
+  ['conn', 10],
+  ['load', 22],
+  ['access', 16],
+  ['file', 10],
+  ['regKey', 6],
+  ['regValue', 8],
 ]);
 const FALCON_MIX = new Weighted<NoiseKind>([
-  ['create', 13], ['end', 12], ['dns', 10], ['conn', 10], ['load', 20], ['file', 18],
-  ['regKey', 5], ['regValue', 12],
+  ['create', 13],
+  ['end', 12],
+  ['dns', 10],
+  ['conn', 10],
+  ['load', 20],
+  ['file', 18],
+  ['regKey', 5],
+  ['regValue', 12],
 ]);
 const LINUX_MIX = new Weighted<NoiseKind>([
-  ['create', 20], ['end', 18], ['dns', 15], ['conn', 15], ['file', 32],
+  ['create', 20],
+  ['end', 18],
+  ['dns', 15],
+  ['conn', 15],
+  ['file', 32],
 ]);
 type Shape = 'dnsConn' | 'dnsOnly' | 'cmdUrl' | 'beacon' | 'direct';
 const SHAPES = new Weighted<Shape>([
-  ['dnsConn', 45], ['dnsOnly', 10], ['cmdUrl', 25], ['beacon', 12], ['direct', 8],
+  ['dnsConn', 45],
+  ['dnsOnly', 10],
+  ['cmdUrl', 25],
+  ['beacon', 12],
+  ['direct', 8],
 ]);
 const C2 = new Weighted(C2_DOMAINS);
 const ATTACK_WIN = new Weighted(ATTACKS_WIN.map((a) => [a, a.weight] as const));
@@ -242,7 +287,9 @@ const CALL_TRACES = [
   'C:\\Windows\\SYSTEM32\\ntdll.dll+9d234|C:\\Windows\\System32\\KERNELBASE.dll+2b8ee|C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24010.12-0\\MpSvc.dll+3c1a5|C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24010.12-0\\MpSvc.dll+3b8f2|C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24010.12-0\\mpengine.dll+4a0c1d|C:\\Windows\\System32\\KERNEL32.DLL+17034|C:\\Windows\\SYSTEM32\\ntdll.dll+52651',
 ];
 const INTERNAL_PORTS = [445, 389, 88, 135, 3268, 5985, 8080, 53];
-const ATTACK_DLLS = DLLS.filter((dll) => /winhttp|wininet|urlmon|dnsapi|mswsock|amsi/i.test(dll.path));
+const ATTACK_DLLS = DLLS.filter((dll) =>
+  /winhttp|wininet|urlmon|dnsapi|mswsock|amsi/i.test(dll.path),
+);
 
 interface Scheduled {
   due: number;
@@ -388,7 +435,11 @@ class Simulation {
     this.clock += this.rng.int(0, 2);
     if (this.source === 'falcon' && this.rng.chance(0.0003)) {
       // FDR re-sends aidmaster records; duplicates must not disturb anything.
-      this.push(this.records, { t: 'aidmaster', host: this.rng.pick(this.hosts), time: this.clock });
+      this.push(this.records, {
+        t: 'aidmaster',
+        host: this.rng.pick(this.hosts),
+        time: this.clock,
+      });
     }
     if (this.rng.chance(this.attackRate)) this.plantAttack();
     else this.noise();
@@ -417,7 +468,9 @@ class Simulation {
           ];
     for (const spec of specs) {
       const start = BATCH_START_MS - this.rng.int(60_000, 36_000_000);
-      host.persistent.push(this.makeProc(host, spec, this.fill(host, this.rng.pick(spec.cmds)), start));
+      host.persistent.push(
+        this.makeProc(host, spec, this.fill(host, this.rng.pick(spec.cmds)), start),
+      );
     }
   }
 
@@ -448,7 +501,10 @@ class Simulation {
       integrity: spec.integrity,
       guid: `{${host.guidPrefix}-${h4(startSec)}-${h4(startSec >>> 16)}-${h4(counter)}-${h4(counter >>> 16)}00000700}`,
       pid,
-      fpid: String((host.index * 4_294_967_296 + (Math.imul(counter, 0x9e3779b1) >>> 0)) * 97 + 10_000_000_000_000),
+      fpid: String(
+        (host.index * 4_294_967_296 + (Math.imul(counter, 0x9e3779b1) >>> 0)) * 97 +
+          10_000_000_000_000,
+      ),
       parent: this.parentRef(host, spec.parent, startMs),
       startMs,
       hashes: hashesOf(image),
@@ -474,14 +530,19 @@ class Simulation {
       cmd: image.includes(' ') ? `"${image}" ` : image,
       guid: `{${host.guidPrefix}-${h4(sec)}-${h4(sec >>> 16)}-${h4(counter)}-${h4(counter >>> 16)}00000700}`,
       pid: this.rng.int(50, 4_000) * 4,
-      fpid: String((host.index * 4_294_967_296 + (Math.imul(counter, 0x9e3779b1) >>> 0)) * 97 + 10_000_000_000_000),
+      fpid: String(
+        (host.index * 4_294_967_296 + (Math.imul(counter, 0x9e3779b1) >>> 0)) * 97 +
+          10_000_000_000_000,
+      ),
     };
   }
 
   private anyProc(host: Host): Proc {
     const n = host.persistent.length + host.churn.length;
     const i = this.rng.int(0, n - 1);
-    return (i < host.persistent.length ? host.persistent[i] : host.churn[i - host.persistent.length]) as Proc;
+    return (
+      i < host.persistent.length ? host.persistent[i] : host.churn[i - host.persistent.length]
+    ) as Proc;
   }
 
   private netProc(host: Host): Proc {
@@ -494,7 +555,9 @@ class Simulation {
 
   private noise(): void {
     const host = this.rng.pick(this.hosts);
-    const kind = (host.platform === 'Lin' ? LINUX_MIX : this.source === 'falcon' ? FALCON_MIX : SYSMON_MIX).draw(this.rng);
+    const kind = (
+      host.platform === 'Lin' ? LINUX_MIX : this.source === 'falcon' ? FALCON_MIX : SYSMON_MIX
+    ).draw(this.rng);
     const time = this.clock;
     const now = this.records;
     const rng = this.rng;
@@ -508,7 +571,10 @@ class Simulation {
         return;
       }
       case 'end': {
-        if (host.churn.length === 0) return this.noise();
+        if (host.churn.length === 0) {
+          this.noise();
+          return;
+        }
         const proc = host.churn.splice(rng.int(0, host.churn.length - 1), 1)[0] as Proc;
         this.push(now, { t: 'end', proc, time });
         return;
@@ -517,7 +583,15 @@ class Simulation {
         if (this.source === 'sysmon' && rng.chance(0.004)) {
           // Sysmon attributes some queries to no process; such events are never suspicious.
           const query = 'raw.githubusercontent.com';
-          this.push(now, { t: 'dns', proc: this.unknownProc(host), query, ips: addressesOf(query), cname: 'github.map.fastly.net', status: 0, time });
+          this.push(now, {
+            t: 'dns',
+            proc: this.unknownProc(host),
+            query,
+            ips: addressesOf(query),
+            cname: 'github.map.fastly.net',
+            status: 0,
+            time,
+          });
           return;
         }
         const proc = this.netProc(host);
@@ -556,22 +630,52 @@ class Simulation {
           ip = `${rng.pick([23, 34, 52, 104, 172])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(2, 254)}`;
           port = rng.pick([443, 80, 8443]);
         }
-        if (proc.cls === 'suspicious' && hostname !== '-' && hostname !== '' && !hostname.includes('.corp.')) {
+        if (
+          proc.cls === 'suspicious' &&
+          hostname !== '-' &&
+          hostname !== '' &&
+          !hostname.includes('.corp.')
+        ) {
           hostname = '-';
         }
         if (this.source === 'sysmon' && rng.chance(0.003)) {
-          this.push(now, { t: 'conn', proc: this.unknownProc(host), ip: addressesOf('raw.githubusercontent.com')[0] as string, port: 443, srcPort: rng.int(49_152, 65_535), hostname: '-', time });
+          this.push(now, {
+            t: 'conn',
+            proc: this.unknownProc(host),
+            ip: addressesOf('raw.githubusercontent.com')[0] as string,
+            port: 443,
+            srcPort: rng.int(49_152, 65_535),
+            hostname: '-',
+            time,
+          });
           return;
         }
-        this.push(now, { t: 'conn', proc, ip, port, srcPort: rng.int(49_152, 65_535), hostname, time });
+        this.push(now, {
+          t: 'conn',
+          proc,
+          ip,
+          port,
+          srcPort: rng.int(49_152, 65_535),
+          hostname,
+          time,
+        });
         return;
       }
       case 'load':
         this.push(now, { t: 'load', proc: this.anyProc(host), dll: rng.pick(DLLS), time });
         return;
       case 'access': {
-        const src = rng.chance(0.6) ? (rng.pick(host.persistent.slice(0, 6)) as Proc) : this.anyProc(host);
-        this.push(now, { t: 'access', proc: src, target: this.anyProc(host), access: rng.pick(ACCESS_MASKS), callTrace: rng.pick(CALL_TRACES), time });
+        const src = rng.chance(0.6)
+          ? (rng.pick(host.persistent.slice(0, 6)) as Proc)
+          : this.anyProc(host);
+        this.push(now, {
+          t: 'access',
+          proc: src,
+          target: this.anyProc(host),
+          access: rng.pick(ACCESS_MASKS),
+          callTrace: rng.pick(CALL_TRACES),
+          time,
+        });
         return;
       }
       case 'file': {
@@ -588,7 +692,8 @@ class Simulation {
         const key = rng.pick(REGISTRY_KEYS).replace('{sid}', host.user.sid);
         const proc = this.anyProc(host);
         if (kind === 'regKey') this.push(now, { t: 'regKey', proc, key, time });
-        else this.push(now, { t: 'regValue', proc, key, details: rng.pick(REGISTRY_DETAILS), time });
+        else
+          this.push(now, { t: 'regValue', proc, key, details: rng.pick(REGISTRY_DETAILS), time });
         return;
       }
     }
@@ -596,30 +701,47 @@ class Simulation {
 
   private unknownProc(host: Host): Proc {
     const base = this.netProc(host);
-    return { ...base, image: '<unknown process>', nameLower: '<unknown process>', guid: UNKNOWN_GUID, cls: 'quiet' };
+    return {
+      ...base,
+      image: '<unknown process>',
+      nameLower: '<unknown process>',
+      guid: UNKNOWN_GUID,
+      cls: 'quiet',
+    };
   }
 
   /** One attacker action: a suspicious process and its matching DNS/connection records. */
   private plantAttack(): void {
     const rng = this.rng;
-    const host = rng.chance(COMPROMISED_SHARE) ? rng.pick(this.compromised) : rng.pick(this.winHosts);
+    const host = rng.chance(COMPROMISED_SHARE)
+      ? rng.pick(this.compromised)
+      : rng.pick(this.winHosts);
     const lin = host.platform === 'Lin';
     let spec: AttackSpec;
     if (lin) spec = ATTACK_LIN.draw(rng);
-    else if (rng.chance(0.06)) spec = ATTACK_OFFICE_CHILD;
-    else if (this.source === 'sysmon' && rng.chance(0.04)) spec = ATTACK_RENAMED;
+    else if (rng.chance(OFFICE_CHILD_SHARE)) spec = ATTACK_OFFICE_CHILD;
+    else if (this.source === 'sysmon' && rng.chance(RENAMED_SHARE)) spec = ATTACK_RENAMED;
     else spec = ATTACK_WIN.draw(rng);
     const fav = this.favourite.get(host);
-    const domain = fav !== undefined && rng.chance(0.8) ? fav : C2.draw(rng);
+    const domain = fav !== undefined && rng.chance(FAVOURITE_DOMAIN_SHARE) ? fav : C2.draw(rng);
     let shape = SHAPES.draw(rng);
     if (shape === 'direct' && this.source === 'falcon') shape = 'dnsConn';
     const url = `https://${domain}${c2Path(domain, rng.hex(4))}`;
-    const withUrl = shape === 'cmdUrl' || rng.chance(0.4);
-    const cmd = this.fill(host, withUrl ? (rng.pick(spec.withUrl) as (u: string) => string)(url) : rng.pick(spec.withoutUrl));
+    const withUrl = shape === 'cmdUrl' || rng.chance(URL_IN_COMMAND_SHARE);
+    const cmd = this.fill(
+      host,
+      withUrl ? (rng.pick(spec.withUrl) as (u: string) => string)(url) : rng.pick(spec.withoutUrl),
+    );
     const t0 = this.clock;
     const proc = this.makeProc(
       host,
-      { bin: spec.bin, cls: 'suspicious', account: spec.account, parent: spec.parent, integrity: 'Medium' },
+      {
+        bin: spec.bin,
+        cls: 'suspicious',
+        account: spec.account,
+        parent: spec.parent,
+        integrity: 'Medium',
+      },
       cmd,
       t0,
     );
@@ -631,12 +753,20 @@ class Simulation {
     let dnsAt = -1;
     if (shape !== 'cmdUrl') {
       // Some resolvers and malware randomise case (DNS 0x20); the group key is lower-case.
-      const query = rng.chance(0.03) ? domain.replace(/^./, (c) => c.toUpperCase()) : domain;
+      const query = rng.chance(MIXED_CASE_QUERY_SHARE)
+        ? domain.replace(/^./, (c) => c.toUpperCase())
+        : domain;
       dnsAt = events.length;
-      events.push([due, { t: 'dns', proc, query, ips, cname: undefined, status: 0, time, match: domain }]);
+      events.push([
+        due,
+        { t: 'dns', proc, query, ips, cname: undefined, status: 0, time, match: domain },
+      ]);
     }
     if (rng.chance(0.5)) {
-      events.push([due + rng.int(0, 5), { t: 'load', proc, dll: rng.pick(ATTACK_DLLS), time: time - 10 }]);
+      events.push([
+        due + rng.int(0, 5),
+        { t: 'load', proc, dll: rng.pick(ATTACK_DLLS), time: time - 10 },
+      ]);
     }
     if (shape !== 'dnsOnly') {
       const n = shape === 'beacon' ? rng.int(2, 5) : 1;
@@ -645,18 +775,36 @@ class Simulation {
         time += rng.int(2, shape === 'beacon' ? 60_000 : 60);
         const y = rng.next();
         const hostname =
-          shape === 'direct' ? domain : y < 0.7 ? '-' : y < 0.85 ? '' : reverseNameOf(ips[0] as string);
-        events.push([due, { t: 'conn', proc, ip: rng.pick(ips), port: 443, srcPort: rng.int(49_152, 65_535), hostname, time, match: domain }]);
+          shape === 'direct'
+            ? domain
+            : y < 0.7
+              ? '-'
+              : y < 0.85
+                ? ''
+                : reverseNameOf(ips[0] as string);
+        events.push([
+          due,
+          {
+            t: 'conn',
+            proc,
+            ip: rng.pick(ips),
+            port: 443,
+            srcPort: rng.int(49_152, 65_535),
+            hostname,
+            time,
+            match: domain,
+          },
+        ]);
       }
     }
     // Occasionally the DNS record is written after the connection it explains.
     const last = events[events.length - 1] as [number, SimEvent];
-    if (dnsAt >= 0 && events.length > 1 && rng.chance(0.12)) {
+    if (dnsAt >= 0 && events.length > 1 && rng.chance(DNS_AFTER_CONNECTION_SHARE)) {
       (events[dnsAt] as [number, SimEvent])[0] = last[0] + rng.int(1, 20);
     }
     const lastDue = Math.max(...events.map(([d]) => d));
     // The process record is usually first, but may come after its events (SPEC §2 pooling).
-    const lateCreate = rng.chance(this.source === 'falcon' ? 0.08 : 0.05);
+    const lateCreate = rng.chance(LATE_PROCESS_SHARE[this.source]);
     const createDue = lateCreate ? lastDue + rng.int(1, 300) : now;
     this.push(createDue, { t: 'create', proc, time: t0 });
     for (const [d, ev] of events) this.push(d, ev);
@@ -665,12 +813,12 @@ class Simulation {
   }
 }
 
-export function compareKeys(
-  a: PlantedGroup['key'],
-  b: PlantedGroup['key'],
-): number {
+export function compareKeys(a: PlantedGroup['key'], b: PlantedGroup['key']): number {
   return (
-    cmp(a.host, b.host) || cmp(a.user, b.user) || cmp(a.process, b.process) || cmp(a.domain, b.domain)
+    cmp(a.host, b.host) ||
+    cmp(a.user, b.user) ||
+    cmp(a.process, b.process) ||
+    cmp(a.domain, b.domain)
   );
 }
 
@@ -689,7 +837,8 @@ async function main(): Promise<void> {
     },
   });
   const source = values.source;
-  if (source !== 'falcon' && source !== 'sysmon') throw new Error(`--source must be falcon or sysmon, not ${source}`);
+  if (source !== 'falcon' && source !== 'sysmon')
+    throw new Error(`--source must be falcon or sysmon, not ${source}`);
   const batch = await generateBatch({
     source,
     mb: Number(values.mb),

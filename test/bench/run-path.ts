@@ -77,7 +77,8 @@ async function main(): Promise<void> {
       rule,
       mode: path === 'engine' ? 'fast' : 'full',
     });
-    if (result.damage) throw new Error(`${file}: ${result.damage.reason}: ${result.damage.message}`);
+    if (result.damage)
+      throw new Error(`${file}: ${result.damage.reason}: ${result.damage.message}`);
     report = {
       path,
       file,

@@ -5,7 +5,7 @@
  */
 import type { Formatter, SimEvent } from './events.ts';
 import { utcTime } from './events.ts';
-import type { Host, Proc } from './world.ts';
+import { type Host, hashesOf, type Proc } from './world.ts';
 
 const PROVIDER =
   "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385f-c22a-43e0-bf4c-06f5698ffbd9}'/><EventID>";
@@ -23,7 +23,17 @@ export function xmlEscape(text: string): string {
 }
 
 /** Sysmon `Version` of each EventID in schema 4.x. */
-const VERSIONS: Record<number, number> = { 1: 5, 3: 5, 5: 3, 7: 3, 10: 3, 11: 2, 12: 2, 13: 2, 22: 5 };
+const VERSIONS: Record<number, number> = {
+  1: 5,
+  3: 5,
+  5: 3,
+  7: 3,
+  10: 3,
+  11: 2,
+  12: 2,
+  13: 2,
+  22: 5,
+};
 
 const d = (name: string, value: string | number): string => `<Data Name='${name}'>${value}</Data>`;
 
@@ -33,7 +43,6 @@ interface HostState {
 }
 
 export class SysmonFormatter implements Formatter {
-  readonly extension = 'xml';
   private readonly hostState = new Map<Host, HostState>();
 
   render(ev: SimEvent): string {
@@ -206,11 +215,9 @@ export class SysmonFormatter implements Formatter {
 export const UNKNOWN_GUID = '{00000000-0000-0000-0000-000000000000}';
 
 function hashesText(path: string): string {
-  const h = hashesOfCached(path);
+  const h = hashesOf(path);
   return `SHA1=${h.sha1},MD5=${h.md5},SHA256=${h.sha256},IMPHASH=${h.imphash}`;
 }
-
-import { hashesOf as hashesOfCached } from './world.ts';
 
 function createData(p: Proc, utc: string): string {
   return (
@@ -225,17 +232,28 @@ function createData(p: Proc, utc: string): string {
     d('Company', p.bin.company) +
     d('OriginalFileName', p.bin.original) +
     d('CommandLine', xmlEscape(p.cmd)) +
-    d('CurrentDirectory', p.account.sid.startsWith('S-1-5-21') ? `C:\\Users\\${p.account.falcon}\\` : 'C:\\Windows\\system32\\') +
+    d(
+      'CurrentDirectory',
+      p.account.sid.startsWith('S-1-5-21')
+        ? `C:\\Users\\${p.account.falcon}\\`
+        : 'C:\\Windows\\system32\\',
+    ) +
     d('User', xmlEscape(p.account.sysmon)) +
     d('LogonGuid', `{${p.host.guidPrefix}-f1ac-5f8b-d961-0c0000000000}`) +
     d('LogonId', p.account.sid === 'S-1-5-18' ? '0x3e7' : '0xc61d9') +
     d('TerminalSessionId', p.account.sid === 'S-1-5-18' ? 0 : 1) +
     d('IntegrityLevel', p.integrity) +
-    d('Hashes', `SHA1=${p.hashes.sha1},MD5=${p.hashes.md5},SHA256=${p.hashes.sha256},IMPHASH=${p.hashes.imphash}`) +
+    d(
+      'Hashes',
+      `SHA1=${p.hashes.sha1},MD5=${p.hashes.md5},SHA256=${p.hashes.sha256},IMPHASH=${p.hashes.imphash}`,
+    ) +
     d('ParentProcessGuid', p.parent.guid) +
     d('ParentProcessId', p.parent.pid) +
     d('ParentImage', xmlEscape(p.parent.image)) +
     d('ParentCommandLine', xmlEscape(p.parent.cmd)) +
-    d('ParentUser', p.account.sid === 'S-1-5-18' ? 'NT AUTHORITY\\SYSTEM' : xmlEscape(p.account.sysmon))
+    d(
+      'ParentUser',
+      p.account.sid === 'S-1-5-18' ? 'NT AUTHORITY\\SYSTEM' : xmlEscape(p.account.sysmon),
+    )
   );
 }

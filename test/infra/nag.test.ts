@@ -4,8 +4,8 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   resourcesOfType,
-  type SynthOptions,
   type Synthesized,
+  type SynthOptions,
   synthesisFailure,
   synthesize,
 } from './helpers.ts';
@@ -102,7 +102,10 @@ describe('cdk-nag: deliberately non-compliant resources', () => {
       Validations.of(queue).acknowledge(
         { id: 'AwsSolutions-SQS3', reason: 'A scratch queue for this test needs no DLQ.' },
         { id: 'AwsSolutions-SQS4', reason: 'A scratch queue for this test is never deployed.' },
-        { id: 'Serverless-SQSRedrivePolicy', reason: 'A scratch queue for this test needs no DLQ.' },
+        {
+          id: 'Serverless-SQSRedrivePolicy',
+          reason: 'A scratch queue for this test needs no DLQ.',
+        },
       );
     };
 

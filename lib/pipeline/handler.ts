@@ -1,0 +1,131 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
+import type { SourceName } from '../event/types.ts';
+import type { CompiledRule } from '../rule/index.ts';
+import { defaultRule } from '../rule/index.ts';
+import { mapConcurrent } from './concurrency.ts';
+import { type Env, loadConfig, type PipelineConfig } from './config.ts';
+import { InvocationFailedError } from './errors.ts';
+import { type ObjectRef, objectId, parseInvocation } from './notifications.ts';
+import type { S3Reader } from './objects.ts';
+import { type AlertPolicy, statelessAlertPolicy } from './policy.ts';
+import { createObjectProcessor, type ObjectOutcome } from './processor.ts';
+import { AlertPublisher, type PublishOptions, type SnsPublisher } from './publish.ts';
+import type { S3Writer } from './quarantine.ts';
+import { METRICS_NAMESPACE, type PipelineLogger, type PipelineMetrics } from './telemetry.ts';
+
+export interface S3BatchHandlerOptions {
+  /** The telemetry this function reads; objects of the other kind are quarantined as damage. */
+  source: SourceName;
+  /** Defaults to process.env. */
+  env?: Env;
+  // Everything below defaults to the real thing built from the environment; tests inject.
+  s3?: S3Reader & S3Writer;
+  sns?: SnsPublisher;
+  logger?: PipelineLogger & Partial<Pick<Logger, 'addContext'>>;
+  metrics?: PipelineMetrics;
+  policy?: AlertPolicy;
+  rule?: CompiledRule;
+  publish?: PublishOptions;
+  now?: () => Date;
+}
+
+export type S3BatchHandler = (event: unknown, context?: Context) => Promise<SQSBatchResponse>;
+
+/** The AWS clients of a function, honouring AWS_ENDPOINT_URL, AWS_REGION and S3_FORCE_PATH_STYLE. */
+export function createAwsClients(config: PipelineConfig): { s3: S3Client; sns: SNSClient } {
+  const common = {
+    ...(config.aws.region === undefined ? {} : { region: config.aws.region }),
+    ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
+  };
+  return {
+    s3: new S3Client({ ...common, forcePathStyle: config.aws.s3ForcePathStyle }),
+    sns: new SNSClient(common),
+  };
+}
+
+/**
+ * Builds a Lambda handler for S3 object notifications of one telemetry source. Call it at module
+ * scope: configuration is validated (ConfigError names every problem), clients, logger and metrics
+ * are built once per cold start.
+ *
+ * The handler accepts every notification shape (see notifications.ts), scans each distinct object
+ * once with bounded concurrency, and answers an SQS batch with `batchItemFailures` naming only the
+ * messages whose objects failed. A direct invocation (S3, SNS, EventBridge) throws
+ * InvocationFailedError instead, so Lambda's retries and failure destination apply.
+ */
+export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHandler {
+  const env = options.env ?? process.env;
+  const config = loadConfig(env, options.source);
+  const source = options.source;
+  const serviceName = env.POWERTOOLS_SERVICE_NAME || `t1102-${source}`;
+  const logger = options.logger ?? new Logger({ serviceName });
+  const metrics =
+    options.metrics ??
+    new Metrics({
+      namespace: env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
+      serviceName,
+    });
+  const clients =
+    options.s3 && options.sns ? { s3: options.s3, sns: options.sns } : createAwsClients(config);
+  const s3 = options.s3 ?? clients.s3;
+  const sns = options.sns ?? clients.sns;
+  const processObject = createObjectProcessor({
+    source,
+    rule: options.rule ?? defaultRule(),
+    s3,
+    publisher: new AlertPublisher(sns, config.alertTopicArn, options.publish),
+    policy: options.policy ?? statelessAlertPolicy,
+    logger,
+    metrics,
+    quarantine: {
+      prefix: config.quarantinePrefix,
+      bucket: config.quarantineBucket,
+      maxRecords: config.maxQuarantineRecords,
+      maxBytes: config.maxQuarantineBytes,
+    },
+    ...(options.now ? { now: options.now } : {}),
+  });
+
+  return async (event, context) => {
+    if (context && logger.addContext) logger.addContext(context);
+    const parsed = parseInvocation(event, { ignorePrefixes: [config.quarantinePrefix] });
+
+    // One scan per object version, however many messages name it (S3 delivers at least once).
+    const unique = new Map<string, ObjectRef>();
+    for (const item of parsed.items) {
+      if (item.error) {
+        logger.error('notification not understood', {
+          ...(item.itemId === undefined ? {} : { messageId: item.itemId }),
+          error: item.error,
+        });
+      }
+      for (const ignored of item.ignored) logger.info('notification ignored', { ...ignored });
+      for (const ref of item.objects) {
+        const id = objectId(ref);
+        if (!unique.has(id)) unique.set(id, ref);
+      }
+    }
+    const refs = [...unique.values()];
+    const outcomes = await mapConcurrent(refs, config.objectConcurrency, processObject);
+    const byId = new Map<string, ObjectOutcome>(outcomes.map((o) => [o.objectId, o]));
+
+    const failedItems = parsed.items.filter(
+      (item) =>
+        item.error !== undefined || item.objects.some((ref) => !byId.get(objectId(ref))?.ok),
+    );
+    if (parsed.kind === 'sqs') {
+      return {
+        batchItemFailures: failedItems.map((item) => ({ itemIdentifier: item.itemId ?? '' })),
+      };
+    }
+    if (failedItems.length > 0) {
+      const failed = outcomes.filter((o) => !o.ok).map((o) => o.objectId);
+      throw new InvocationFailedError(failed.length > 0 ? failed : ['unreadable notification']);
+    }
+    return { batchItemFailures: [] };
+  };
+}

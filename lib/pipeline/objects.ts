@@ -1,0 +1,59 @@
+import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import { ObjectReadError } from './errors.ts';
+import type { ObjectRef } from './notifications.ts';
+
+/** The one S3 call reading needs: narrow, so tests and other callers can pass any client. */
+export interface S3Reader {
+  send(command: GetObjectCommand): Promise<GetObjectCommandOutput>;
+}
+
+export interface OpenedObject {
+  /** The object's bytes as they arrive from S3: never buffered whole. */
+  body: AsyncIterable<Uint8Array>;
+  contentLength: number | undefined;
+  /** Releases the connection when the scan stopped before the end of the body. */
+  close(): void;
+}
+
+const MISSING_CODES = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound', 'NoSuchBucket']);
+
+/**
+ * Opens one object for streaming with GetObject. The notified version is read when the
+ * notification names one, so an overwrite between the event and the read cannot change what is
+ * scanned. Throws ObjectReadError (`missing` when S3 answers that it does not exist).
+ */
+export async function openObject(s3: S3Reader, ref: ObjectRef): Promise<OpenedObject> {
+  const origin = `s3://${ref.bucket}/${ref.key}`;
+  let out: GetObjectCommandOutput;
+  try {
+    out = await s3.send(
+      new GetObjectCommand({
+        Bucket: ref.bucket,
+        Key: ref.key,
+        ...(ref.versionId === undefined ? {} : { VersionId: ref.versionId }),
+      }),
+    );
+  } catch (err) {
+    const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    const missing = MISSING_CODES.has(e.name ?? '') || e.$metadata?.httpStatusCode === 404;
+    throw new ObjectReadError(
+      origin,
+      missing
+        ? `does not exist (${e.name})`
+        : `GetObject failed: ${e.name ?? 'Error'}: ${e.message ?? ''}`,
+      { cause: err, missing },
+    );
+  }
+  const body = out.Body as unknown;
+  if (body === undefined || body === null || !(Symbol.asyncIterator in (body as object))) {
+    throw new ObjectReadError(origin, 'GetObject returned no readable body');
+  }
+  return {
+    body: body as AsyncIterable<Uint8Array>,
+    contentLength: out.ContentLength,
+    close: () => {
+      const destroy = (body as { destroy?: () => void }).destroy;
+      if (typeof destroy === 'function') destroy.call(body);
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BACKOFF_BASE_MS, BACKOFF_MAX_MS } from './limits.ts';
+
+/** The one method the module uses: inject the real client, or a wrapper in fault-injection tests. */
+export type DynamoSend = Pick<DynamoDBClient, 'send'>;
+
+export type Item = Record<string, AttributeValue>;
+
+export const str = (v: string): AttributeValue => ({ S: v });
+export const num = (v: number): AttributeValue => ({ N: String(v) });
+
+export function getStr(item: Item, name: string): string | undefined {
+  const v = item[name];
+  return v && 'S' in v ? v.S : undefined;
+}
+
+export function getNum(item: Item, name: string): number | undefined {
+  const v = item[name];
+  return v && 'N' in v && v.N !== undefined ? Number(v.N) : undefined;
+}
+
+export function getStrList(item: Item, name: string): string[] | undefined {
+  const v = item[name];
+  if (!v) return undefined;
+  if ('SS' in v && v.SS) return v.SS;
+  if ('L' in v && v.L) return v.L.flatMap((x) => (x.S === undefined ? [] : [x.S]));
+  return undefined;
+}
+
+export const isConditionFailure = (err: unknown): boolean =>
+  err instanceof Error && err.name === 'ConditionalCheckFailedException';
+
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Full-jitter exponential backoff (AWS Architecture Blog, "Exponential Backoff and Jitter"):
+ * spreads retries of functions that collided, so they do not collide again in lockstep.
+ */
+export function backoffMs(attempt: number): number {
+  return Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Runs `fn` over `items`, at most `limit` at a time. Waits for every task to settle before
+ * rethrowing the first failure, so no write is still in flight when the caller gives up.
+ */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failure) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i] as T, i);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+  return results;
+}

@@ -1,0 +1,27 @@
+export type { StateSetup } from './config.ts';
+export { stateFromEnv } from './config.ts';
+export type { DynamoContextStoreOptions } from './context-store.ts';
+export { createDynamoContextStore } from './context-store.ts';
+export type { DynamoSend } from './dynamo.ts';
+export {
+  StateCapacityError,
+  StateConfigError,
+  StateError,
+  StateInputError,
+  StateRetryExhaustedError,
+} from './errors.ts';
+export {
+  DEFAULT_THRESHOLD,
+  DEFAULT_TTL_DAYS,
+  DEFAULT_WINDOW_MINUTES,
+  MAX_ITEMS_PER_WINDOW,
+  MAX_OBJECTS_PER_ITEM,
+} from './limits.ts';
+export type {
+  AlertActivity,
+  AlertDecision,
+  AlertPolicy,
+  AlertPolicyInput,
+  DynamoAlertPolicyOptions,
+} from './policy.ts';
+export { createDynamoAlertPolicy, nextActivity, statelessPolicy } from './policy.ts';

@@ -1,0 +1,84 @@
+/**
+ * Every bound of the state module, with its unit. DynamoDB's own limits are linked where stated.
+ */
+
+/** BatchGetItem takes at most 100 keys per request (DynamoDB API reference, BatchGetItem). */
+export const BATCH_GET_MAX_KEYS = 100;
+
+/** BatchWriteItem takes at most 25 put/delete requests per call (API reference, BatchWriteItem). */
+export const BATCH_WRITE_MAX_ITEMS = 25;
+
+/** Batch requests of one lookup or save in flight at once (keeps a big object from bursting). */
+export const MAX_PARALLEL_BATCH_REQUESTS = 8;
+
+/** Alert groups of one object updated at once. */
+export const MAX_PARALLEL_GROUP_UPDATES = 10;
+
+/**
+ * Attempts per batch request while DynamoDB returns unprocessed keys or items (throttling or the
+ * 16 MB response cap). With the backoff below the last attempt starts within about 5 s.
+ */
+export const MAX_BATCH_ATTEMPTS = 8;
+
+/** Full-jitter exponential backoff: first cap, in ms. */
+export const BACKOFF_BASE_MS = 25;
+
+/** Full-jitter exponential backoff: largest cap, in ms. */
+export const BACKOFF_MAX_MS = 2_000;
+
+/**
+ * Rounds of "read the window's items, pick the item to append to, conditional write" when the
+ * conditional write keeps losing a race (another function filled the item first). Each lost round
+ * means someone else made progress, so this only bounds pathological contention.
+ */
+export const MAX_APPEND_ROUNDS = 10;
+
+/**
+ * Object markers (16 characters each, ~17 bytes stored) one state item holds before the window's
+ * state continues in the next item. An UpdateItem costs one write unit per started KiB of the item
+ * (before or after, whichever is larger), so this bounds a busy group's write to ~9 KiB (≤ 9 WCU)
+ * and keeps far below the 400 KiB item limit.
+ */
+export const MAX_OBJECTS_PER_ITEM = 500;
+
+/**
+ * Items one group's window may span (MAX_OBJECTS_PER_ITEM objects each: 100,000 objects holding
+ * the same group in one window). Past this the object fails with StateCapacityError rather than
+ * read an unbounded chain on every decision.
+ */
+export const MAX_ITEMS_PER_WINDOW = 200;
+
+/** Characters of an object marker (base64url of SHA-256: 96 bits, collision-free in practice). */
+export const OBJECT_MARKER_CHARS = 16;
+
+/**
+ * Command-line characters stored with a process. Only listed URL hosts (kept separately) and the
+ * alert's evidence need it, and one write unit is 1 KiB: a 32 KiB PowerShell one-liner should not
+ * cost 32 write units per object.
+ */
+export const MAX_STORED_CMDLINE_CHARS = 4_096;
+
+/** A context item larger than this (in UTF-8 bytes, after truncating the command line) is not saved. */
+export const MAX_CONTEXT_ITEM_BYTES = 16 * 1024;
+
+/** Longest process key or sensor id stored (real ones are 32–40 characters; pk allows 2048 B). */
+export const MAX_CONTEXT_KEY_CHARS = 256;
+
+/**
+ * Context items this container remembers having written, to skip rewriting unchanged ones
+ * (aidmaster and long-lived processes recur in every batch). ~150 B each: ~7.5 MiB at the bound.
+ */
+export const MAX_SAVE_CACHE_ENTRIES = 50_000;
+
+/** Defaults of the environment (stateFromEnv). */
+export const DEFAULT_WINDOW_MINUTES = 1_440;
+export const DEFAULT_THRESHOLD = 1;
+export const DEFAULT_TTL_DAYS = 7;
+
+/** Bounds of the environment: a week-long window, a year of retention. */
+export const MAX_WINDOW_MINUTES = 7 * 1_440;
+export const MAX_THRESHOLD = 1_000_000;
+export const MAX_TTL_DAYS = 365;
+
+export const MS_PER_MINUTE = 60_000;
+export const SECONDS_PER_DAY = 86_400;

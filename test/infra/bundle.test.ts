@@ -1,0 +1,117 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resourcesOfType, type Synthesized, synthesize } from './helpers.ts';
+
+const SOURCES = ['sysmon', 'falcon'] as const;
+type Source = (typeof SOURCES)[number];
+
+/** Stands in for the topic ARN CloudFormation fills in at deploy time. */
+const FAKE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:t1102-alerts';
+/** Loading a bundle and answering an empty batch do no network I/O; slower than this is a hang. */
+const IMPORT_TIMEOUT_MS = 20_000;
+
+interface Bundle {
+  dir: string;
+  environment: Record<string, string>;
+}
+
+let synth: Synthesized;
+const bundles = new Map<Source, Bundle>();
+
+beforeAll(() => {
+  synth = synthesize({ bundle: true });
+  const manifest = JSON.parse(
+    readFileSync(join(synth.assemblyDir, `${synth.stack.artifactId}.assets.json`), 'utf8'),
+  ) as { files: Record<string, { source: { path: string } }> };
+  for (const fn of Object.values(resourcesOfType(synth.template, 'AWS::Lambda::Function'))) {
+    const props = fn.Properties as {
+      Code: { S3Key?: string };
+      Environment?: { Variables: Record<string, unknown> };
+    };
+    const variables = props.Environment?.Variables;
+    const source = variables?.SOURCE as Source | undefined;
+    if (source === undefined || variables === undefined) continue;
+    const hash = props.Code.S3Key?.replace(/\.zip$/, '') ?? '';
+    const asset = manifest.files[hash];
+    if (asset === undefined) throw new Error(`no asset ${hash} for the ${source} function`);
+    const environment = Object.fromEntries(
+      Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : FAKE_TOPIC_ARN]),
+    );
+    bundles.set(source, { dir: join(synth.assemblyDir, asset.source.path), environment });
+  }
+});
+
+afterAll(() => {
+  synth?.dispose();
+});
+
+function bundleOf(source: Source): Bundle {
+  const bundle = bundles.get(source);
+  if (bundle === undefined) throw new Error(`no bundle for ${source}`);
+  return bundle;
+}
+
+describe('Function bundles', () => {
+  it.each(SOURCES)('writes the %s bundle as ESM with its source map', (source) => {
+    // Prepare
+    const { dir } = bundleOf(source);
+
+    // Act
+    const files = ['index.mjs', 'index.mjs.map'].map((f) => existsSync(join(dir, f)));
+
+    // Assess
+    expect(files).toEqual([true, true]);
+  });
+
+  it.each(SOURCES)(
+    'builds the %s bundle from functions/%s.ts, the file the tests import',
+    (source) => {
+      // Prepare
+      const { dir } = bundleOf(source);
+
+      // Act
+      const map = JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as {
+        sources: string[];
+      };
+
+      // Assess
+      expect(
+        map.sources.some((s) => s.replaceAll('\\', '/').endsWith(`functions/${source}.ts`)),
+      ).toBe(true);
+    },
+  );
+
+  it.each(SOURCES)(
+    'exports a handler from the %s bundle that, under plain Node with its Lambda environment, answers an empty batch with no failures',
+    (source) => {
+      // Prepare: a separate Node process loads the bundle as Lambda does, with nothing else to
+      // resolve, and the environment the template gives the function.
+      const { dir, environment } = bundleOf(source);
+      const url = pathToFileURL(join(dir, 'index.mjs')).href;
+      const script = [
+        `const m = await import(${JSON.stringify(url)});`,
+        "const context = { awsRequestId: 'bundle-test', functionName: 'bundle-test', getRemainingTimeInMillis: () => 60000 };",
+        'const kind = typeof m.handler;',
+        "const response = kind === 'function' ? await m.handler({ Records: [] }, context) : null;",
+        'process.stdout.write(JSON.stringify({ kind, response }));',
+      ].join('\n');
+
+      // Act
+      const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...environment },
+        encoding: 'utf8',
+        timeout: IMPORT_TIMEOUT_MS,
+      });
+
+      // Assess: the SQS partial-batch response contract.
+      expect(JSON.parse(output.slice(output.indexOf('{"kind"')))).toEqual({
+        kind: 'function',
+        response: { batchItemFailures: [] },
+      });
+    },
+  );
+});

@@ -1,0 +1,422 @@
+/**
+ * The functions end to end against the emulator: an object in the bucket, a notification of each
+ * shape, the real handler, and the alert as a subscriber of the topic receives it.
+ */
+import { gzipSync } from 'node:zlib';
+import type { PublishBatchCommand } from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handlerEnv, receiveAlerts } from '../../lib/cli/local-stack.ts';
+import {
+  createS3BatchHandler,
+  InvocationFailedError,
+  MAX_SNS_MESSAGE_BYTES,
+  type S3BatchHandler,
+} from '../../lib/pipeline/index.ts';
+import {
+  csvFields,
+  datasetFile,
+  expectedRows,
+  importHandlers,
+  type LocalStack,
+  listKeys,
+  putObject,
+  readQuarantine,
+  startTestStack,
+} from '../helpers/fauxqs.ts';
+import {
+  notificationFor,
+  SHAPES,
+  type Shape,
+  s3EventFor,
+  sqsBatch,
+} from '../helpers/notifications.ts';
+
+// OTRF Security-Datasets (MIT), as converted in shared/datasets: one alert each.
+const SYSMON_FILE = 'otrf-psh-mshta.wevtutil.xml.gz';
+const FALCON_FILE = 'otrf-wmic-xsl.fdr.ndjson';
+const sysmonBody = () => datasetFile(`sysmon/${SYSMON_FILE}`)!;
+const falconBody = () => datasetFile(`falcon/${FALCON_FILE}`)!;
+
+/** A Falcon FDR batch where one powershell group has `n` distinct command lines of `size` chars. */
+function falconBatch(n: number, size: number): string {
+  const lines = [
+    JSON.stringify({ aid: 'a1', ComputerName: 'WKS-7', event_platform: 'Win', cid: 'c1' }),
+  ];
+  for (let i = 0; i < n; i++) {
+    const pid = String(1000 + i);
+    const t = 1_709_630_062_000 + i * 1000;
+    lines.push(
+      JSON.stringify({
+        event_simpleName: 'ProcessRollup2',
+        aid: 'a1',
+        TargetProcessId: pid,
+        ImageFileName:
+          '\\Device\\HarddiskVolume2\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe',
+        CommandLine: `powershell.exe -nop -enc ${String.fromCharCode(65 + i).repeat(size)}`,
+        ParentBaseFileName: 'explorer.exe',
+        UserName: 'jdoe',
+        timestamp: String(t),
+      }),
+      JSON.stringify({
+        event_simpleName: 'DnsRequest',
+        aid: 'a1',
+        ContextProcessId: pid,
+        DomainName: 'pastebin.com.',
+        timestamp: String(t + 500),
+        ContextTimeStamp: `${(t + 500) / 1000}`,
+      }),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+let stack: LocalStack;
+let handlers: Record<'sysmon' | 'falcon', S3BatchHandler>;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  handlers = await importHandlers(stack);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+beforeEach(async () => {
+  await receiveAlerts(stack); // leave nothing from an earlier test on the subscription
+});
+
+describe('Functions: every notification shape', () => {
+  it.each(SHAPES)(
+    'alerts on an object announced by %s, key with spaces, + and non-ASCII',
+    async (shape: Shape) => {
+      // Prepare
+      const source = shape === 'sqs-fdr' ? 'falcon' : 'sysmon';
+      const [file, body] =
+        source === 'falcon' ? [FALCON_FILE, falconBody()] : [SYSMON_FILE, sysmonBody()];
+      const key =
+        source === 'falcon'
+          ? `data/${shape}/part 1+1 Ünïcode.gz`
+          : `sysmon/${shape}/batch 1+1 Ünïcode ✓.xml.gz`;
+      const object = await putObject(stack, key, body);
+      const [host, user, process, domain, count, first, last] = csvFields(expectedRows(file)[0]!);
+
+      // Act
+      const response = await handlers[source](notificationFor(shape, object));
+      const alerts = await receiveAlerts(stack, { expected: 1 });
+
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(alerts).toHaveLength(1);
+      const [alert] = alerts;
+      expect(alert!.attributes).toEqual({
+        rule: 't1102-web-service',
+        severity: 'High',
+        technique: 'T1102',
+        source,
+        host,
+        process,
+        domain,
+      });
+      const f = alert!.finding;
+      expect(f.class_uid).toBe(2004);
+      expect(f.class_name).toBe('Detection Finding');
+      expect(f.attacks[0]!.technique.uid).toBe('T1102');
+      expect([
+        f.device.hostname,
+        f.actor.user.name,
+        f.actor.process.name,
+        f.unmapped.domain,
+      ]).toEqual([host, user, process, domain]);
+      expect(f.count).toBe(Number(count));
+      expect(new Date(f.finding_info.first_seen_time).toISOString()).toBe(first);
+      expect(new Date(f.finding_info.last_seen_time).toISOString()).toBe(last);
+      expect(f.unmapped.provenance[0]!.origin).toBe(`s3://${stack.bucket}/${key}`);
+      expect(alert!.subject).toBe(
+        `T1102 web service C2: ${process} -> ${domain} on ${host} (${count}x)`,
+      );
+    },
+  );
+
+  it('reads the same delivery with raw message delivery on the subscription', async () => {
+    // Prepare
+    const raw = await startTestStack({ rawDelivery: true });
+    try {
+      const handler = createS3BatchHandler({
+        source: 'sysmon',
+        env: handlerEnv(raw),
+        logger: quietLogger(),
+        metrics: quietMetrics(),
+      });
+      const object = await putObject(raw, 'sysmon/raw.xml.gz', sysmonBody());
+
+      // Act
+      await handler(notificationFor('sqs-s3', object));
+      const alerts = await receiveAlerts(raw, { expected: 1 });
+
+      // Assess
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]!.attributes.process).toBe('powershell.exe');
+      expect(alerts[0]!.finding.class_uid).toBe(2004);
+    } finally {
+      await raw.stop();
+    }
+  });
+});
+
+describe('Functions: limits', () => {
+  it('trims an alert whose evidence would exceed 262,144 bytes', async () => {
+    // Prepare: ten distinct 40,000-character command lines in one group.
+    const object = await putObject(stack, 'falcon/huge evidence.ndjson', falconBatch(10, 40_000));
+
+    // Act
+    const response = await handlers.falcon(notificationFor('sqs-s3', object));
+    const alerts = await receiveAlerts(stack, { expected: 1 });
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(alerts).toHaveLength(1);
+    const [alert] = alerts;
+    expect(alert!.publishedBytes).toBeLessThan(MAX_SNS_MESSAGE_BYTES);
+    expect(alert!.finding.unmapped.evidence_trimmed).toBe(true);
+    expect(alert!.finding.count).toBe(10);
+    expect(alert!.email).toContain('Evidence trimmed');
+  });
+
+  it('sends a large object group in full when it fits', async () => {
+    // Prepare: the same group with short command lines.
+    const object = await putObject(stack, 'falcon/small evidence.ndjson', falconBatch(10, 100));
+
+    // Act
+    await handlers.falcon(notificationFor('sqs-s3', object));
+    const alerts = await receiveAlerts(stack, { expected: 1 });
+
+    // Assess
+    expect(alerts[0]!.finding.unmapped.evidence_trimmed).toBeUndefined();
+    expect(alerts[0]!.finding.unmapped.command_lines).toHaveLength(10);
+  });
+});
+
+describe('Functions: partial failure', () => {
+  it('reports only the message of a missing object and still publishes the good one', async () => {
+    // Prepare
+    const good = await putObject(stack, 'sysmon/good one.xml.gz', sysmonBody());
+    const missing = { bucket: stack.bucket, key: 'sysmon/vanished.xml.gz', size: 10, etag: 'e' };
+    const event = sqsBatch([JSON.stringify(s3EventFor(missing)), JSON.stringify(s3EventFor(good))]);
+
+    // Act
+    const response = await handlers.sysmon(event);
+    const alerts = await receiveAlerts(stack, { expected: 1 });
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-0' }] });
+    expect(alerts.map((a) => a.finding.unmapped.provenance[0]!.origin)).toEqual([
+      `s3://${stack.bucket}/sysmon/good one.xml.gz`,
+    ]);
+  });
+
+  it('throws for a direct invocation whose object failed, so Lambda retries it', async () => {
+    // Prepare
+    const missing = { bucket: stack.bucket, key: 'sysmon/never there.xml', size: 10, etag: 'e' };
+
+    // Act
+    const run = handlers.sysmon(notificationFor('s3', missing));
+
+    // Assess
+    await expect(run).rejects.toBeInstanceOf(InvocationFailedError);
+  });
+
+  it('fails a message that is not a notification, and only that one', async () => {
+    // Prepare
+    const good = await putObject(stack, 'sysmon/another good.xml.gz', sysmonBody());
+    const event = sqsBatch(['{"hello":"world"}', JSON.stringify(s3EventFor(good))]);
+
+    // Act
+    const response = await handlers.sysmon(event);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-0' }] });
+    expect(await receiveAlerts(stack, { expected: 1 })).toHaveLength(1);
+  });
+
+  it('scans an object named twice in one batch once', async () => {
+    // Prepare
+    const object = await putObject(stack, 'sysmon/twice.xml.gz', sysmonBody());
+    const body = JSON.stringify(s3EventFor(object));
+
+    // Act
+    const response = await handlers.sysmon(sqsBatch([body, body]));
+    const alerts = await receiveAlerts(stack, { expected: 2, waitMs: 300 });
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(alerts).toHaveLength(1);
+  });
+});
+
+/** SNS that throttles the first `failures` PublishBatch calls, then is the emulator's. */
+function throttlingSns(failures: number) {
+  const calls: number[] = [];
+  return {
+    calls,
+    send: async (command: PublishBatchCommand) => {
+      calls.push(command.input.PublishBatchRequestEntries?.length ?? 0);
+      if (calls.length <= failures) {
+        return {
+          Successful: [],
+          Failed: (command.input.PublishBatchRequestEntries ?? []).map((e) => ({
+            Id: e.Id,
+            Code: 'Throttled',
+            SenderFault: false,
+            Message: 'Rate exceeded',
+          })),
+          $metadata: {},
+        };
+      }
+      return stack.sns.send(command);
+    },
+  };
+}
+
+const quietLogger = () => ({ debug() {}, info() {}, warn() {}, error() {} });
+const quietMetrics = () => ({ addMetric() {}, publishStoredMetrics() {} });
+
+describe('Functions: publishing', () => {
+  it('retries throttled publishes until the alert is on the topic', async () => {
+    // Prepare
+    const sns = throttlingSns(2);
+    const handler = createS3BatchHandler({
+      source: 'sysmon',
+      env: handlerEnv(stack),
+      sns,
+      s3: stack.s3,
+      logger: quietLogger(),
+      metrics: quietMetrics(),
+      publish: { baseDelayMs: 1 },
+    });
+    const object = await putObject(stack, 'sysmon/throttled.xml.gz', sysmonBody());
+
+    // Act
+    const response = await handler(notificationFor('sqs-s3', object));
+    const alerts = await receiveAlerts(stack, { expected: 1 });
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(sns.calls).toEqual([1, 1, 1]);
+    expect(alerts).toHaveLength(1);
+  });
+
+  it('fails the object when publishing never succeeds', async () => {
+    // Prepare
+    const sns = throttlingSns(Number.POSITIVE_INFINITY);
+    const handler = createS3BatchHandler({
+      source: 'sysmon',
+      env: handlerEnv(stack),
+      sns,
+      s3: stack.s3,
+      logger: quietLogger(),
+      metrics: quietMetrics(),
+      publish: { baseDelayMs: 1 },
+    });
+    const object = await putObject(stack, 'sysmon/never published.xml.gz', sysmonBody());
+    const event = notificationFor('sqs-s3', object) as { Records: Array<{ messageId: string }> };
+
+    // Act
+    const response = await handler(event);
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
+    expect(await receiveAlerts(stack)).toEqual([]);
+  });
+});
+
+describe('Functions: quarantine and damage', () => {
+  const now = () => new Date('2024-03-05T10:00:00Z');
+  const handler = () =>
+    createS3BatchHandler({
+      source: 'falcon',
+      env: { ...handlerEnv(stack), MAX_QUARANTINE_RECORDS: '2' },
+      logger: quietLogger(),
+      metrics: quietMetrics(),
+      now,
+    });
+
+  it('quarantines records that cannot be parsed, with reason and position, and still alerts', async () => {
+    // Prepare: the good batch with three broken lines before it.
+    const body = `{"broken": \nnot json at all\n{"also": broken\n${falconBody().toString('utf8')}`;
+    const object = await putObject(stack, 'falcon/with bad lines.ndjson', body);
+
+    // Act
+    const response = await handler()(notificationFor('sqs-s3', object));
+    const alerts = await receiveAlerts(stack, { expected: 1 });
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(alerts).toHaveLength(1);
+    const key = 'quarantine/falcon/2024/03/05/falcon/with bad lines.ndjson.jsonl.gz';
+    expect(await listKeys(stack, 'quarantine/falcon/2024/03/05/falcon/with')).toEqual([key]);
+    const lines = await readQuarantine(stack, key);
+    expect(lines.map((l) => [l.type, l.reason, l.record, l.offset])).toEqual([
+      ['skipped', 'invalid-json', 1, 0],
+      ['skipped', 'invalid-json', 2, 12],
+      ['truncated', undefined, undefined, undefined],
+    ]);
+    expect(lines[2]).toMatchObject({ droppedRecords: 1, droppedByReason: { 'invalid-json': 1 } });
+    expect(lines[0]!.origin).toBe(`s3://${stack.bucket}/falcon/with bad lines.ndjson`);
+  });
+
+  it('publishes what precedes a truncated gzip, quarantines the damage, and does not retry', async () => {
+    // Prepare
+    const gz = gzipSync(Buffer.from(falconBatch(3, 50).repeat(200)));
+    const object = await putObject(
+      stack,
+      'falcon/cut short.ndjson.gz',
+      gz.subarray(0, gz.length - 40),
+    );
+
+    // Act
+    const response = await handler()(notificationFor('sqs-s3', object));
+    const alerts = await receiveAlerts(stack, { expected: 1 });
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(alerts).toHaveLength(1);
+    const lines = await readQuarantine(
+      stack,
+      'quarantine/falcon/2024/03/05/falcon/cut short.ndjson.gz.jsonl.gz',
+    );
+    expect(lines.at(-1)).toMatchObject({ type: 'damage', reason: 'truncated-gzip' });
+  });
+
+  it('quarantines a Sysmon batch dropped where Falcon was expected, without retrying', async () => {
+    // Prepare
+    const object = await putObject(stack, 'falcon/wrong place.xml.gz', sysmonBody());
+
+    // Act
+    const response = await handler()(notificationFor('sqs-s3', object));
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await receiveAlerts(stack)).toEqual([]);
+    const lines = await readQuarantine(
+      stack,
+      'quarantine/falcon/2024/03/05/falcon/wrong place.xml.gz.jsonl.gz',
+    );
+    expect(lines).toEqual([
+      expect.objectContaining({
+        type: 'damage',
+        reason: 'not-text',
+        origin: `s3://${stack.bucket}/falcon/wrong place.xml.gz`,
+      }),
+    ]);
+  });
+
+  it('writes no quarantine file for a clean object', async () => {
+    // Prepare
+    const object = await putObject(stack, 'falcon/clean.ndjson', falconBody());
+
+    // Act
+    await handler()(notificationFor('sqs-s3', object));
+
+    // Assess
+    expect(await listKeys(stack, 'quarantine/falcon/2024/03/05/falcon/clean')).toEqual([]);
+  });
+});

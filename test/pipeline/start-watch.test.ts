@@ -1,0 +1,107 @@
+/**
+ * `npm start -- --watch DIR`: the real telemetry of shared/datasets dropped into the watched
+ * directory arrives as SNS alerts with exactly the groups, counts and first/last seen times of
+ * its expected CSV.
+ */
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatCsv, sortGroups } from '../../lib/alert/index.ts';
+import { groupOfFinding } from '../../lib/cli/local-stack.ts';
+import { type FileResult, startWatch, type Watcher } from '../../lib/cli/start.ts';
+import { SHARED_DATASETS } from '../helpers/fauxqs.ts';
+
+/** Time for every dataset file to settle and go through the pipeline. */
+const ALL_FILES_TIMEOUT_MS = 30_000;
+
+const datasets = (['sysmon', 'falcon'] as const).flatMap((source) => {
+  const dir = join(SHARED_DATASETS, source);
+  return existsSync(dir)
+    ? readdirSync(dir).map((name) => ({ source, name, path: join(dir, name) }))
+    : [];
+});
+
+let dir: string;
+let watcher: Watcher;
+const results = new Map<string, FileResult>();
+let arrived: () => void = () => {};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 't1102-watch-'));
+  watcher = await startWatch({
+    dir,
+    out: new PassThrough().resume(),
+    settleMs: 100,
+    onResult: (r) => {
+      results.set(r.key, r);
+      arrived();
+    },
+  });
+});
+afterAll(async () => {
+  await watcher?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm start -- --watch DIR', () => {
+  it('turns every dataset file dropped into the directory into its expected alerts', async () => {
+    // Prepare
+    expect(datasets.length).toBeGreaterThan(0);
+    const all = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`only ${results.size}/${datasets.length} files processed`)),
+        ALL_FILES_TIMEOUT_MS,
+      );
+      arrived = () => {
+        if (results.size >= datasets.length) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+    });
+
+    // Act
+    for (const d of datasets) copyFileSync(d.path, join(dir, d.source, d.name));
+    await all;
+
+    // Assess
+    for (const d of datasets) {
+      const result = results.get(`${d.source}/${d.name}`)!;
+      const expected = readFileSync(
+        join(SHARED_DATASETS, 'expected', `${d.name.replace(/\.gz$/, '')}.csv`),
+        'utf8',
+      );
+      expect(result.failed, d.name).toBe(false);
+      expect(
+        formatCsv(sortGroups(result.alerts.map((a) => groupOfFinding(a.finding)))),
+        d.name,
+      ).toBe(expected);
+      for (const a of result.alerts) expect(a.attributes.source).toBe(d.source);
+    }
+  });
+
+  it('leaves alone files that are still being written under a temporary name', async () => {
+    // Prepare
+    const before = results.size;
+
+    // Act
+    writeFileSync(join(dir, 'sysmon', 'export.xml.part'), '<Event>');
+    writeFileSync(join(dir, 'falcon', '.hidden.ndjson'), '{}');
+    await watcher.idle();
+    await new Promise((r) => setTimeout(r, 300));
+    await watcher.idle();
+
+    // Assess
+    expect(results.size).toBe(before);
+  });
+});
