@@ -132,3 +132,12 @@ export function jsonBasename(
   if (raw.includes('\\u') || raw.includes('\\"')) return null;
   return raw.slice(Math.max(raw.lastIndexOf('\\'), raw.lastIndexOf('/')) + 1);
 }
+
+/**
+ * A flat copy of `s`. Values read off a chunk's latin1 view are V8 sliced strings that keep the
+ * whole chunk string (256 KiB) alive; anything held past the record (process keys, hostnames of
+ * held connections) must be detached, or memory grows with the input.
+ */
+export function detach<T extends string | undefined>(s: T): T {
+  return (s === undefined ? s : Buffer.from(s, 'latin1').toString('latin1')) as T;
+}

@@ -16,9 +16,10 @@ export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024 * 1024;
  * Processes kept for joins (Sysmon ProcessGuid / Falcon aid+pid). Only processes that could make
  * an event match are kept (suspicious or Office-spawned by name, or a listed host in their command
  * line), so in real batches this holds a few hundred entries; the bound only caps a hostile input.
- * About 1 KiB each: ~64 MiB at the bound would be too much, so 20,000 (~20 MiB).
+ * Held as the raw record (~0.5–1.5 KiB, parsed only when an event needs it): 100,000 is ~80 MiB
+ * at worst, and covers every scripting engine and LOLBin started in a 1 GiB batch.
  */
-export const MAX_PROCESS_CONTEXTS = 20_000;
+export const MAX_PROCESS_CONTEXTS = 100_000;
 
 /** Falcon `aidmaster` host names kept (one per sensor; ~100 B each). */
 export const MAX_HOST_NAMES = 100_000;
@@ -29,7 +30,7 @@ export const MAX_HOST_NAMES = 100_000;
  * sit seconds apart, so a window of this many connections covers real reordering; older ones are
  * dropped and counted (`context-evicted`). Held lazily (~0.5–1.5 KiB of raw bytes each).
  */
-export const MAX_PENDING_CONNECTIONS = 20_000;
+export const MAX_PENDING_CONNECTIONS = 50_000;
 
 /**
  * Matching candidates held until the end of the object so that context arriving later still

@@ -1,11 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import type { SourceName } from '../event/types.ts';
 import type { CompiledRule } from '../rule/index.ts';
 import { defaultRule } from '../rule/index.ts';
+import { type DynamoSend, stateFromEnv } from '../state/index.ts';
 import { mapConcurrent } from './concurrency.ts';
 import { type Env, loadConfig, type PipelineConfig } from './config.ts';
 import { InvocationFailedError } from './errors.ts';
@@ -27,7 +29,10 @@ export interface S3BatchHandlerOptions {
   sns?: SnsPublisher;
   logger?: PipelineLogger & Partial<Pick<Logger, 'addContext'>>;
   metrics?: PipelineMetrics;
+  /** Overrides the policy STATE_TABLE selects (tests). */
   policy?: AlertPolicy;
+  /** DynamoDB client for STATE_TABLE; defaults to one built from the environment. */
+  dynamo?: DynamoSend;
   rule?: CompiledRule;
   publish?: PublishOptions;
   now?: () => Date;
@@ -36,7 +41,11 @@ export interface S3BatchHandlerOptions {
 export type S3BatchHandler = (event: unknown, context?: Context) => Promise<SQSBatchResponse>;
 
 /** The AWS clients of a function, honouring AWS_ENDPOINT_URL, AWS_REGION and S3_FORCE_PATH_STYLE. */
-export function createAwsClients(config: PipelineConfig): { s3: S3Client; sns: SNSClient } {
+export function createAwsClients(config: PipelineConfig): {
+  s3: S3Client;
+  sns: SNSClient;
+  dynamo: () => DynamoDBClient;
+} {
   const common = {
     ...(config.aws.region === undefined ? {} : { region: config.aws.region }),
     ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
@@ -44,6 +53,8 @@ export function createAwsClients(config: PipelineConfig): { s3: S3Client; sns: S
   return {
     s3: new S3Client({ ...common, forcePathStyle: config.aws.s3ForcePathStyle }),
     sns: new SNSClient(common),
+    // Built only when STATE_TABLE asks for cross-object state.
+    dynamo: () => new DynamoDBClient(common),
   };
 }
 
@@ -69,16 +80,22 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
       namespace: env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
       serviceName,
     });
-  const clients =
-    options.s3 && options.sns ? { s3: options.s3, sns: options.sns } : createAwsClients(config);
-  const s3 = options.s3 ?? clients.s3;
-  const sns = options.sns ?? clients.sns;
+  const aws = createAwsClients(config);
+  const s3 = options.s3 ?? aws.s3;
+  const sns = options.sns ?? aws.sns;
+  const rule = options.rule ?? defaultRule();
+  // STATE_TABLE absent: per-object grouping; present: windows, thresholds and context in DynamoDB.
+  const state = env.STATE_TABLE?.trim()
+    ? stateFromEnv(env, options.dynamo ?? aws.dynamo(), rule.rule.id)
+    : undefined;
+  const stateful = state?.mode === 'dynamodb' ? state : undefined;
   const processObject = createObjectProcessor({
     source,
-    rule: options.rule ?? defaultRule(),
+    rule,
     s3,
     publisher: new AlertPublisher(sns, config.alertTopicArn, options.publish),
-    policy: options.policy ?? statelessAlertPolicy,
+    policy: options.policy ?? stateful?.policy ?? statelessAlertPolicy,
+    ...(stateful ? { windowMs: stateful.windowMs, contextStore: stateful.contextStore } : {}),
     logger,
     metrics,
     quarantine: {

@@ -58,6 +58,8 @@ export interface AlertMessageOptions {
   activity: 'create' | 'update';
   /** The telemetry family of the object the alert came from. */
   source: SourceName;
+  /** Event-time window start (ISO) when alerts are windowed across objects; part of the finding uid. */
+  window?: string;
   maxBytes?: number;
 }
 
@@ -268,7 +270,10 @@ export function buildAlertMessage(
   options: AlertMessageOptions,
 ): AlertMessage {
   const maxBytes = options.maxBytes ?? MAX_SNS_MESSAGE_BYTES;
-  const full = buildFinding(rule, group, { activity: options.activity });
+  const full = buildFinding(rule, group, {
+    activity: options.activity,
+    ...(options.window === undefined ? {} : { window: options.window }),
+  });
   const attributes = alertAttributes(full, rule, options.source);
   const subject = alertSubject(full);
   const render = (finding: DetectionFinding) => {

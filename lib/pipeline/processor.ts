@@ -1,5 +1,5 @@
 import type { ObjectDamage, ScanLimits, ScanStats } from '../engine/index.ts';
-import { scanObject } from '../engine/index.ts';
+import { type ContextStore, scanObject } from '../engine/index.ts';
 import type { SourceName } from '../event/types.ts';
 import type { CompiledRule } from '../rule/index.ts';
 import { ObjectReadError, PublishError } from './errors.ts';
@@ -59,6 +59,10 @@ export interface ObjectProcessorDeps {
     maxBytes: number;
   };
   scanLimits?: Partial<ScanLimits>;
+  /** Cross-object state: group by tumbling event-time windows of this many ms. */
+  windowMs?: number;
+  /** Cross-object state: process and host context that outlives one object. */
+  contextStore?: ContextStore;
   now?: () => Date;
 }
 
@@ -99,6 +103,8 @@ export function createObjectProcessor(
           source: deps.source,
           rule: deps.rule,
           ...(deps.scanLimits ? { limits: deps.scanLimits } : {}),
+          ...(deps.windowMs === undefined ? {} : { windowMs: deps.windowMs }),
+          ...(deps.contextStore === undefined ? {} : { contextStore: deps.contextStore }),
           onSkip: (skip) => collector.add(skip),
         });
       } catch (err) {
@@ -137,7 +143,11 @@ export function createObjectProcessor(
 
       stage = 'alert';
       const messages = decisions.map((d) =>
-        buildAlertMessage(deps.rule.rule, d.group, { activity: d.activity, source: deps.source }),
+        buildAlertMessage(deps.rule.rule, d.group, {
+          activity: d.activity,
+          source: deps.source,
+          ...(d.window === undefined ? {} : { window: d.window }),
+        }),
       );
       outcome.alerts = messages.length;
       outcome.alertsTrimmed = messages.filter((m) => m.trimmed).length;
@@ -147,6 +157,8 @@ export function createObjectProcessor(
         const published = await deps.publisher.publish(messages);
         outcome.alertsPublished = published.published;
         if (published.failures.length > 0) throw new PublishError(published.failures);
+        // Recorded only once every message is out: a retry republishes the same finding ids.
+        for (const d of decisions) await d.ack();
       }
       outcome.ok = true;
     } catch (err) {

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { basename, find, jsonBasename, jsonRaw } from '../engine/fields.ts';
+import { basename, detach, find, jsonBasename, jsonRaw } from '../engine/fields.ts';
 import type { EventKind, NormalizedEvent } from '../event/types.ts';
 import type { CompiledRule } from '../rule/types.ts';
 import { parseEpochMillis, parseEpochSeconds } from './time.ts';
@@ -198,7 +198,7 @@ function rawKey(rec: string, pidKey: string): string | null | undefined {
   const aid = jsonRaw(rec, Q.sensor);
   const pid = jsonRaw(rec, pidKey);
   if (aid === null || pid === null || aid?.includes('\\') || pid?.includes('\\')) return null;
-  return processKey(aid, pid);
+  return detach(processKey(aid, pid));
 }
 
 /** The record handler for Falcon JSON (FDR NDJSON lines, LogScale array elements). */

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { XMLParser } from 'fast-xml-parser';
-import { basename, xmlData, xmlElementText } from '../engine/fields.ts';
+import { basename, detach, xmlData, xmlElementText } from '../engine/fields.ts';
 import type { EventKind, NormalizedEvent } from '../event/types.ts';
 import type { CompiledRule } from '../rule/types.ts';
 import { parseUtcTime } from './time.ts';
@@ -332,7 +332,12 @@ export function createSysmonReader(o: SysmonReaderOptions) {
         const key = sysmonProcessKey(guid);
         if (key === undefined) return;
         if (!rule.processCouldMatch({ image, originalFileName: ofn, parentImage: parent })) return;
-        analyzer.processRef({ key, record, offset, resolve: later(buf, start, end, toProcess) });
+        analyzer.processRef({
+          key: detach(key),
+          record,
+          offset,
+          resolve: later(buf, start, end, toProcess),
+        });
         return;
       }
     } else {
@@ -341,10 +346,10 @@ export function createSysmonReader(o: SysmonReaderOptions) {
       if (hostname !== null && guid !== null) {
         // Held unparsed: only a join (DNS answer, command-line URL) can make it matter.
         analyzer.connection({
-          key: sysmonProcessKey(guid),
+          key: detach(sysmonProcessKey(guid)),
           record,
           offset,
-          hostname: nonEmpty(hostname),
+          hostname: detach(nonEmpty(hostname)),
           resolve: later(buf, start, end, (p) => toEvent('network', p, origin, record)),
         });
         return;
