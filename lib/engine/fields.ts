@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /**
  * Cheap field reads on raw record text for the pre-filter. They search `s` (the latin1 view of a
  * whole chunk) within `[start, end)` in place, allocating nothing but the value. Each returns the
@@ -140,4 +142,13 @@ export function jsonBasename(
  */
 export function detach<T extends string | undefined>(s: T): T {
   return (s === undefined ? s : Buffer.from(s, 'latin1').toString('latin1')) as T;
+}
+
+/**
+ * A value read off the latin1 view, decoded as the UTF-8 it really is; undefined when the bytes
+ * are not valid UTF-8 (a full parse would skip that record as invalid-encoding).
+ */
+export function utf8Of(latin1: string): string | undefined {
+  const bytes = Buffer.from(latin1, 'latin1');
+  return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
 }

@@ -16,8 +16,9 @@ export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024 * 1024;
  * Processes kept for joins (Sysmon ProcessGuid / Falcon aid+pid). Only processes that could make
  * an event match are kept (suspicious or Office-spawned by name, or a listed host in their command
  * line), so in real batches this holds a few hundred entries; the bound only caps a hostile input.
- * Held as the raw record (~0.5–1.5 KiB, parsed only when an event needs it): 100,000 is ~80 MiB
- * at worst, and covers every scripting engine and LOLBin started in a 1 GiB batch.
+ * Held as the few fields a context needs (~0.3 KiB, decoded only when an event needs them):
+ * 100,000 is ~30 MiB at worst, and covers every scripting engine and LOLBin started in a 1 GiB
+ * batch.
  */
 export const MAX_PROCESS_CONTEXTS = 100_000;
 
@@ -30,14 +31,14 @@ export const MAX_HOST_NAMES = 100_000;
  * sit seconds apart, so a window of this many connections covers real reordering; older ones are
  * dropped and counted (`context-evicted`). Held lazily (~0.5–1.5 KiB of raw bytes each).
  */
-export const MAX_PENDING_CONNECTIONS = 50_000;
+export const MAX_PENDING_CONNECTIONS = 25_000;
 
 /**
  * Matching candidates held until the end of the object so that context arriving later still
  * applies. Past this many, the engine resolves and groups what it holds (an early flush), which
- * keeps memory flat under a flood of matches (~1 KiB each).
+ * keeps memory flat under a flood of matches (~1 KiB each: ~10 MiB).
  */
-export const MAX_CANDIDATES = 50_000;
+export const MAX_CANDIDATES = 10_000;
 
 /** Listed-domain DNS answers (ip -> names) kept for connection joins. */
 export const MAX_DNS_ANSWERS = 100_000;

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { basename, detach, find, jsonBasename, jsonRaw } from '../engine/fields.ts';
+import { basename, detach, find, jsonBasename, jsonRaw, utf8Of } from '../engine/fields.ts';
 import type { EventKind, NormalizedEvent } from '../event/types.ts';
 import type { CompiledRule } from '../rule/types.ts';
 import { parseEpochMillis, parseEpochSeconds } from './time.ts';
@@ -187,6 +187,48 @@ const Q = {
   host: q(FALCON_FIELDS.host),
 };
 
+/** The raw (still escaped) JSON string values a process context needs, detached from the chunk. */
+type HeldFields = Partial<Record<'image' | 'parentImage' | 'cmdLine' | 'user', string>>;
+
+const HELD_KEYS = [
+  ['image', FALCON_FIELDS.image],
+  ['parentImage', FALCON_FIELDS.parentImage],
+  ['cmdLine', FALCON_FIELDS.cmdLine],
+  ['user', FALCON_FIELDS.user],
+] as const;
+
+/** Null when a value is not a plain JSON string (the record is then held whole). */
+function heldProcessFields(rec: string): HeldFields | null {
+  const out: HeldFields = {};
+  for (const [name, field] of HELD_KEYS) {
+    const v = jsonRaw(rec, `"${field}"`);
+    if (v === null) return null;
+    if (v !== undefined) out[name] = detach(v);
+  }
+  return out;
+}
+
+/**
+ * Rebuilds the record's fields: UTF-8 decoded (they were read off the latin1 view), and a JSON
+ * string literal unescapes exactly with JSON.parse.
+ */
+function unescapeFields(key: string, held: HeldFields): Json | RecordSkip {
+  const colon = key.indexOf(':');
+  const v: Json = {
+    [FALCON_FIELDS.sensor]: key.slice(0, colon),
+    [FALCON_FIELDS.targetPid]: key.slice(colon + 1),
+  };
+  for (const [name, field] of HELD_KEYS) {
+    const raw = held[name];
+    if (raw === undefined) continue;
+    const text = utf8Of(raw);
+    if (text === undefined)
+      return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
+    v[field] = text.includes('\\') ? JSON.parse(`"${text}"`) : text;
+  }
+  return v;
+}
+
 /** `event_simpleName` (or LogScale `#event_simpleName`) read off the raw text. */
 function rawEventName(s: string, start: number, end: number): string | null | undefined {
   const v = jsonRaw(s, '"event_simpleName"', start, end);
@@ -259,10 +301,12 @@ export function createFalconReader(o: FalconReaderOptions) {
 
   /** Keeps the record's bytes and parses them only if asked. */
   const later = <T>(buf: Buffer, start: number, end: number, then: (v: Json) => T | undefined) => {
-    const copy = Buffer.from(buf.subarray(start, end));
+    // A flat latin1 string of the bytes: exact (one char per byte), owned, and not carved from
+    // Buffer's shared 8 KiB pool, whose slabs a long-held FIFO would keep pinned.
+    const held = buf.toString('latin1', start, end);
     return (): T | RecordSkip | undefined => {
       o.parsed();
-      const v = parseFalconRecord(copy);
+      const v = parseFalconRecord(Buffer.from(held, 'latin1'));
       return 'skip' in v ? v : then(v.json);
     };
   };
@@ -310,10 +354,25 @@ export function createFalconReader(o: FalconReaderOptions) {
           (rec.includes('\\u') || rec.includes('\\/') || rule.listedUrlHosts(rec).length > 0);
         if (image !== null && parent !== null && key !== null && !urlLike) {
           if (key === undefined) return;
-          if (!rule.processCouldMatch({ image, originalFileName: undefined, parentImage: parent }))
+          if (
+            !rule.processCouldMatch({ image, originalFileName: undefined, parentImage: parent })
+          ) {
             return;
-          analyzer.processRef({ key, record, offset, resolve: later(buf, start, end, toProcess) });
-          return;
+          }
+          const held = heldProcessFields(rec);
+          if (held !== null) {
+            // Held as its raw JSON string values, not the whole record: several times smaller.
+            analyzer.processRef({
+              key,
+              record,
+              offset,
+              resolve: () => {
+                const v = unescapeFields(key, held);
+                return 'skip' in v ? (v as RecordSkip) : toProcess(v);
+              },
+            });
+            return;
+          }
         }
       } else {
         const key = rawKey(rec, Q.contextPid);

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { XMLParser } from 'fast-xml-parser';
-import { basename, detach, xmlData, xmlElementText } from '../engine/fields.ts';
+import { basename, detach, utf8Of, xmlData, xmlElementText } from '../engine/fields.ts';
 import type { EventKind, NormalizedEvent } from '../event/types.ts';
 import type { CompiledRule } from '../rule/types.ts';
 import { parseUtcTime } from './time.ts';
@@ -284,9 +284,12 @@ export function createSysmonReader(o: SysmonReaderOptions) {
     end: number,
     then: (p: ParsedSysmon) => T | undefined,
   ) => {
-    const copy = Buffer.from(buf.subarray(start, end));
+    // A flat latin1 string of the bytes: exact (one char per byte), owned, and not carved from
+    // Buffer's shared 8 KiB pool, whose slabs a long-held FIFO would keep pinned.
+    const held = buf.toString('latin1', start, end);
     return (): T | RecordSkip | undefined => {
       o.parsed();
+      const copy = Buffer.from(held, 'latin1');
       if (!isUtf8(copy)) return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
       const p = parseSysmonEvent(copy.toString('utf8'));
       return 'skip' in p ? p : then(p);
@@ -332,6 +335,37 @@ export function createSysmonReader(o: SysmonReaderOptions) {
         const key = sysmonProcessKey(guid);
         if (key === undefined) return;
         if (!rule.processCouldMatch({ image, originalFileName: ofn, parentImage: parent })) return;
+        const cmd = xmlData(rec, f.cmdLine);
+        const user = xmlData(rec, f.user);
+        if (cmd !== null && user !== null) {
+          // Entity-free values read as written: hold just these, not the ~1.5 KiB record.
+          const held: Array<[string, string]> = [];
+          for (const [k, v] of [
+            [f.image, image],
+            [f.originalFileName, ofn],
+            [f.parentImage, parent],
+            [f.cmdLine, cmd],
+            [f.user, user],
+          ] as const) {
+            if (v !== undefined) held.push([k, detach(v)]);
+          }
+          analyzer.processRef({
+            key: detach(key),
+            record,
+            offset,
+            resolve: () => {
+              const data: Record<string, string> = { [f.processKey]: key };
+              for (const [k, v] of held) {
+                const text = utf8Of(v);
+                if (text === undefined)
+                  return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
+                data[k] = text;
+              }
+              return toProcess({ eventId: '1', computer: undefined, systemTime: undefined, data });
+            },
+          });
+          return;
+        }
         analyzer.processRef({
           key: detach(key),
           record,
