@@ -4,10 +4,12 @@
  * around the handlers (S3 notifications into an SQS queue, polled in batches, partial failures
  * left on the queue). Used by `npm start` and by the integration tests; never by the functions.
  */
+
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
@@ -27,6 +29,7 @@ import type {
   SQSEvent,
   SQSRecord,
 } from 'aws-lambda';
+import dynalite from 'dynalite';
 import type { AlertGroup, DetectionFinding } from '../alert/index.ts';
 
 /** Any region works against the emulator; this is the one ARNs and URLs are made in. */
@@ -84,6 +87,8 @@ export interface LocalStack {
   s3: S3Client;
   sns: SNSClient;
   sqs: SQSClient;
+  /** The cross-object state table in dynalite (absent when started without state). */
+  state?: { endpoint: string; table: string };
   /** Creates (once) the queue S3 would notify for a source, and returns its URL and ARN. */
   notificationQueue(source: string): Promise<{ url: string; arn: string }>;
   stop(): Promise<void>;
@@ -95,6 +100,57 @@ export interface LocalStackOptions {
   bucket?: string;
   /** RawMessageDelivery on the alert subscription (default false: the SNS envelope). */
   rawDelivery?: boolean;
+  /** Also start dynalite (DynamoDB) with the state table, as the deployed stack has. */
+  state?: boolean;
+}
+
+export const LOCAL_STATE_TABLE = 't1102-state';
+
+/** dynalite on loopback with the state table (pk/sk strings), as infra/ creates it. */
+async function startDynalite(): Promise<{
+  endpoint: string;
+  table: string;
+  stop(): Promise<void>;
+}> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const stop = async () => {
+    client.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: LOCAL_STATE_TABLE,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    await waitUntilTableExists(
+      { client, maxWaitTime: 10, minDelay: 1 },
+      { TableName: LOCAL_STATE_TABLE },
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { endpoint, table: LOCAL_STATE_TABLE, stop };
 }
 
 /** Starts the emulator on loopback and creates the bucket, topic and subscribed queue. */
@@ -109,11 +165,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const s3 = new S3Client({ ...common, forcePathStyle: true });
   const sns = new SNSClient(common);
   const sqs = new SQSClient(common);
+  const state = options.state ? await startDynalite() : undefined;
   const stop = async () => {
     s3.destroy();
     sns.destroy();
     sqs.destroy();
-    await app.close();
+    await Promise.all([app.close(), state?.stop()]);
   };
   try {
     const bucket = options.bucket ?? LOCAL_BUCKET;
@@ -143,6 +200,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       bucket,
       topicArn,
       alertQueueUrl: alertQueue.url,
+      ...(state ? { state: { endpoint: state.endpoint, table: state.table } } : {}),
       s3,
       sns,
       sqs,
@@ -164,9 +222,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
 /** The environment the real handlers read, pointed at the local stack. */
 export function handlerEnv(
-  stack: Pick<LocalStack, 'endpoint' | 'region' | 'topicArn'>,
+  stack: Pick<LocalStack, 'endpoint' | 'region' | 'topicArn' | 'state'>,
 ): Record<string, string> {
   return {
+    ...(stack.state
+      ? { STATE_TABLE: stack.state.table, AWS_ENDPOINT_URL_DYNAMODB: stack.state.endpoint }
+      : {}),
     ALERT_TOPIC_ARN: stack.topicArn,
     QUARANTINE_PREFIX: 'quarantine/',
     AWS_ENDPOINT_URL: stack.endpoint,

@@ -53,11 +53,12 @@ export const SETTLE_MS = 300;
 /** Names editors and downloaders use while a file is still being written. */
 const PARTIAL_FILE = /(^\.|~$|\.(tmp|part|partial|swp|crdownload)$)/i;
 
-const USAGE = `usage: npm start [-- [--watch DIR] [--samples DIR] [--port N]]
+const USAGE = `usage: npm start [-- [--watch DIR] [--samples DIR] [--port N] [--stateless]]
   (no option)     process the samples in events/samples/{sysmon,falcon}/ and print their alerts
   --watch DIR     keep running; process every file dropped into DIR/sysmon/ or DIR/falcon/
   --samples DIR   read the samples from DIR/{sysmon,falcon}/ instead
-  --port N        serve the local AWS endpoint on this port (default: any free port)`;
+  --port N        serve the local AWS endpoint on this port (default: any free port)
+  --stateless     no DynamoDB state (dynalite): every object's groups alert on their own`;
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -75,6 +76,8 @@ export interface FileResult {
 
 export interface PipelineOptions {
   port?: number;
+  /** Run with cross-object state in dynalite, as the deployed stack does (STATE_TABLE). */
+  state?: boolean;
   /** Where the text goes (default: standard output). */
   out?: NodeJS.WritableStream;
   /** Handlers to call instead of functions/*.ts (which read process.env once, at import). */
@@ -106,7 +109,10 @@ async function loadHandlers(stack: LocalStack): Promise<Record<Source, Handler>>
 }
 
 async function openPipeline(options: PipelineOptions): Promise<LocalPipeline> {
-  const stack = await startLocalStack(options.port === undefined ? {} : { port: options.port });
+  const stack = await startLocalStack({
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.state ? { state: true } : {}),
+  });
   let handlers: Record<Source, Handler>;
   try {
     handlers = options.handlers ?? (await loadHandlers(stack));
@@ -150,7 +156,18 @@ async function openPipeline(options: PipelineOptions): Promise<LocalPipeline> {
 
 /** The alerts as the scan CLI prints groups: a table sorted by count, then host, user, ... */
 export function alertTable(alerts: readonly ReceivedAlert[]): string {
-  return formatTable(sortGroups(alerts.map((a) => groupOfFinding(a.finding))));
+  // With state, a finding is created once and then updated (same uid, growing count): an Update
+  // replaces the row of its finding. Creates always add a row (without state, the same group in
+  // two objects is two Creates with one stable uid).
+  const rows: Array<ReceivedAlert['finding']> = [];
+  const lastRow = new Map<string, number>();
+  for (const { finding } of alerts) {
+    const uid = finding.finding_info.uid;
+    const at = lastRow.get(uid);
+    if (finding.activity_id === 2 && at !== undefined) rows[at] = finding;
+    else lastRow.set(uid, rows.push(finding) - 1);
+  }
+  return formatTable(sortGroups(rows.map(groupOfFinding)));
 }
 
 function endpointHelp(stack: LocalStack): string {
@@ -160,6 +177,9 @@ function endpointHelp(stack: LocalStack): string {
     `  bucket        s3://${stack.bucket}/`,
     `  alert topic   ${stack.topicArn}`,
     `  subscription  ${stack.alertQueueUrl}`,
+    ...(stack.state
+      ? [`  state table   ${stack.state.table} (DynamoDB, dynalite at ${stack.state.endpoint})`]
+      : []),
     `  e.g. ${cli} s3 ls s3://${stack.bucket}/ --recursive`,
     '',
   ].join('\n');
@@ -329,6 +349,7 @@ interface Args {
   watch: string | undefined;
   samples: string | undefined;
   port: number | undefined;
+  stateless: boolean;
 }
 
 function parse(argv: string[]): Args {
@@ -336,6 +357,7 @@ function parse(argv: string[]): Args {
     watch: { type: 'string' },
     samples: { type: 'string' },
     port: { type: 'string' },
+    stateless: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   } as const;
   let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
@@ -351,7 +373,7 @@ function parse(argv: string[]): Args {
     if (!/^\d+$/.test(values.port) || port > 65_535)
       throw new UsageError(`bad --port ${values.port}`);
   }
-  return { watch: values.watch, samples: values.samples, port };
+  return { watch: values.watch, samples: values.samples, port, stateless: values.stateless };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -363,7 +385,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${msg ? `start: ${msg}\n` : ''}${USAGE}\n`);
     return 2;
   }
-  const port = args.port === undefined ? {} : { port: args.port };
+  const port = { ...(args.port === undefined ? {} : { port: args.port }), state: !args.stateless };
   if (args.watch === undefined) {
     return runSamples({
       ...port,

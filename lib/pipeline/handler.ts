@@ -44,7 +44,8 @@ export type S3BatchHandler = (event: unknown, context?: Context) => Promise<SQSB
 export function createAwsClients(config: PipelineConfig): {
   s3: S3Client;
   sns: SNSClient;
-  dynamo: () => DynamoDBClient;
+  /** `endpoint`: AWS_ENDPOINT_URL_DYNAMODB, the SDK's per-service override of AWS_ENDPOINT_URL. */
+  dynamo: (endpoint?: string) => DynamoDBClient;
 } {
   const common = {
     ...(config.aws.region === undefined ? {} : { region: config.aws.region }),
@@ -54,7 +55,7 @@ export function createAwsClients(config: PipelineConfig): {
     s3: new S3Client({ ...common, forcePathStyle: config.aws.s3ForcePathStyle }),
     sns: new SNSClient(common),
     // Built only when STATE_TABLE asks for cross-object state.
-    dynamo: () => new DynamoDBClient(common),
+    dynamo: (endpoint) => new DynamoDBClient(endpoint ? { ...common, endpoint } : common),
   };
 }
 
@@ -86,7 +87,7 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
   const rule = options.rule ?? defaultRule();
   // STATE_TABLE absent: per-object grouping; present: windows, thresholds and context in DynamoDB.
   const state = env.STATE_TABLE?.trim()
-    ? stateFromEnv(env, options.dynamo ?? aws.dynamo(), rule.rule.id)
+    ? stateFromEnv(env, options.dynamo ?? aws.dynamo(env.AWS_ENDPOINT_URL_DYNAMODB), rule.rule.id)
     : undefined;
   const stateful = state?.mode === 'dynamodb' ? state : undefined;
   const processObject = createObjectProcessor({
