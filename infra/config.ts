@@ -48,6 +48,22 @@ export const DEFAULT_ACCESS_LOG_EXPIRATION_DAYS = 365;
 
 export type RemovalMode = 'retain' | 'destroy';
 
+// The state table's settings become the functions' WINDOW_MINUTES, THRESHOLD and STATE_TTL_DAYS.
+// The bounds mirror lib/state/config.ts, which checks the same variables at cold start: checking
+// them here too turns a bad value into a failed synth instead of a deployed function that cannot
+// start.
+/** One UTC day: a group's alerts accumulate per calendar day by default. */
+export const DEFAULT_WINDOW_MINUTES = 1_440;
+/** One week, the longest window the functions accept. */
+export const MAX_WINDOW_MINUTES = 7 * 1_440;
+/** Events in a window before its first alert; 1 alerts on the first match, as without state. */
+export const DEFAULT_THRESHOLD = 1;
+/** The functions' own upper bound for THRESHOLD, in events. */
+export const MAX_THRESHOLD = 1_000_000;
+/** Days state outlives its window (alerts) or its last sighting (process and host context). */
+export const DEFAULT_STATE_TTL_DAYS = 7;
+export const MAX_STATE_TTL_DAYS = 365;
+
 /** Every context key the app reads (`npx cdk deploy -c key=value`). */
 export const CONTEXT_KEYS = {
   stackName: 'stackName',
@@ -64,6 +80,10 @@ export const CONTEXT_KEYS = {
   batchExpirationDays: 'batchExpirationDays',
   accessLogExpirationDays: 'accessLogExpirationDays',
   removalPolicy: 'removalPolicy',
+  state: 'state',
+  windowMinutes: 'windowMinutes',
+  threshold: 'threshold',
+  stateTtlDays: 'stateTtlDays',
 } as const;
 
 export interface PipelineConfig {
@@ -82,6 +102,11 @@ export interface PipelineConfig {
   readonly batchExpirationDays: number | undefined;
   readonly accessLogExpirationDays: number;
   readonly removalPolicy: RemovalMode;
+  /** The cross-object state table; false groups every object on its own (no table at all). */
+  readonly state: boolean;
+  readonly windowMinutes: number;
+  readonly threshold: number;
+  readonly stateTtlDays: number;
 }
 
 // Deliberately loose: SNS does the real validation by sending a confirmation mail; this only
@@ -161,6 +186,25 @@ export function readPipelineConfig(scope: IConstruct): PipelineConfig {
       readDays(CONTEXT_KEYS.accessLogExpirationDays, raw(CONTEXT_KEYS.accessLogExpirationDays)) ??
       DEFAULT_ACCESS_LOG_EXPIRATION_DAYS,
     removalPolicy: readRemovalMode(raw(CONTEXT_KEYS.removalPolicy)),
+    state: readBoolean(CONTEXT_KEYS.state, raw(CONTEXT_KEYS.state)) ?? true,
+    // Validated even with state off, so a typo is caught before the day state is turned on.
+    windowMinutes:
+      readInteger(
+        CONTEXT_KEYS.windowMinutes,
+        raw(CONTEXT_KEYS.windowMinutes),
+        1,
+        MAX_WINDOW_MINUTES,
+      ) ?? DEFAULT_WINDOW_MINUTES,
+    threshold:
+      readInteger(CONTEXT_KEYS.threshold, raw(CONTEXT_KEYS.threshold), 1, MAX_THRESHOLD) ??
+      DEFAULT_THRESHOLD,
+    stateTtlDays:
+      readInteger(
+        CONTEXT_KEYS.stateTtlDays,
+        raw(CONTEXT_KEYS.stateTtlDays),
+        1,
+        MAX_STATE_TTL_DAYS,
+      ) ?? DEFAULT_STATE_TTL_DAYS,
   };
 }
 
@@ -197,6 +241,16 @@ function readInteger(key: string, value: unknown, min: number, max: number): num
     );
   }
   return parsed;
+}
+
+/** `-c key=false` arrives as a string; cdk.json may hold a boolean. Accept both, nothing else. */
+function readBoolean(key: string, value: unknown): boolean | undefined {
+  if (isUnset(value)) return undefined;
+  if (typeof value === 'boolean') return value;
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  throw new InvalidContextError(key, `expected true or false, got ${JSON.stringify(value)}`);
 }
 
 /** S3 lifecycle rules take whole days from 1; ten years is far past any sensible retention. */

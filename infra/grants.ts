@@ -1,4 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
@@ -39,7 +40,7 @@ function prefixFindingId(bucket: Bucket, prefix: string): string {
 }
 
 /** `kms:ViaService` for a service in the stack's own region. */
-function viaService(scope: Construct, service: 's3' | 'sns'): string {
+function viaService(scope: Construct, service: 's3' | 'sns' | 'dynamodb'): string {
   return `${service}.${Stack.of(scope).region}.amazonaws.com`;
 }
 
@@ -134,6 +135,40 @@ export function bindPublish(grantee: IGrantable, topic: ITopic, topicKey: IKey):
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
       resources: [topicKey.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': viaService(topic, 'sns') } },
+    }),
+  );
+}
+
+/**
+ * The DynamoDB calls lib/state makes (conditional UpdateItem for counters and markers, Query for a
+ * window's items, BatchGetItem and BatchWriteItem for process and host context), on the table
+ * only: it has no index, so no index ARN is needed.
+ */
+export const STATE_TABLE_ACTIONS = [
+  'dynamodb:UpdateItem',
+  'dynamodb:Query',
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+] as const;
+
+/**
+ * The state table's actions, and the key use DynamoDB makes on the caller's behalf for a table
+ * encrypted with a customer-managed key: GenerateDataKey for writes, Decrypt for reads. The key
+ * encrypts this table only, so the key ARN with kms:ViaService is as narrow as the table ARN.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html
+ */
+export function bindStateTable(grantee: IGrantable, table: Table, tableKey: IKey): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: [...STATE_TABLE_ACTIONS],
+      resources: [table.tableArn],
+    }),
+  );
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [tableKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': viaService(table, 'dynamodb') } },
     }),
   );
 }

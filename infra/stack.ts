@@ -1,4 +1,5 @@
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import {
@@ -16,7 +17,13 @@ import type { Construct } from 'constructs';
 import { type DetectionSource, type PipelineConfig, SOURCE_PREFIXES, SOURCES } from './config.ts';
 import { DetectionFunction } from './constructs/detection-function.ts';
 import { type MonitoredSource, PipelineMonitoring } from './constructs/pipeline-monitoring.ts';
-import { bindPrefixNotifications, bindPublish, bindReadPrefix, bindWritePrefix } from './grants.ts';
+import {
+  bindPrefixNotifications,
+  bindPublish,
+  bindReadPrefix,
+  bindStateTable,
+  bindWritePrefix,
+} from './grants.ts';
 import { acknowledge } from './nag.ts';
 
 /**
@@ -42,6 +49,10 @@ const MAX_EVENT_SOURCE_CONCURRENCY = 1000;
 const MIN_EVENT_SOURCE_CONCURRENCY = 2;
 /** Where S3 writes the log bucket's access logs inside the access-log bucket. */
 const ACCESS_LOG_PREFIX = 'log-bucket/';
+/** The state table's key and TTL attribute names, as lib/state reads and writes them. */
+const STATE_PARTITION_KEY = 'pk';
+const STATE_SORT_KEY = 'sk';
+const STATE_TTL_ATTRIBUTE = 'expiresAt';
 
 export interface T1102DetectionStackProps extends StackProps {
   readonly config: PipelineConfig;
@@ -61,6 +72,8 @@ export class T1102DetectionStack extends Stack {
   readonly bucket: Bucket;
   readonly alertTopic: Topic;
   readonly opsTopic: Topic;
+  /** The cross-object state table; undefined with `-c state=false`. */
+  readonly stateTable: Table | undefined;
   readonly pipelines: readonly SourcePipeline[];
   readonly monitoring: PipelineMonitoring;
 
@@ -113,6 +126,30 @@ export class T1102DetectionStack extends Stack {
       enableKeyRotation: true,
       removalPolicy,
     });
+
+    // --- Cross-object state (lib/state): alert windows and process/host context, one table.
+    // Its own key, like every other store here: the key then covers exactly this table.
+    let stateKey: Key | undefined;
+    if (config.state) {
+      stateKey = new Key(this, 'StateTableKey', {
+        description: 'T1102 detection: the cross-object state table',
+        enableKeyRotation: true,
+        removalPolicy,
+      });
+      this.stateTable = new Table(this, 'StateTable', {
+        partitionKey: { name: STATE_PARTITION_KEY, type: AttributeType.STRING },
+        sortKey: { name: STATE_SORT_KEY, type: AttributeType.STRING },
+        timeToLiveAttribute: STATE_TTL_ATTRIBUTE,
+        // A few writes per matched group per object: on-demand costs nothing while idle.
+        billingMode: BillingMode.PAY_PER_REQUEST,
+        encryption: TableEncryption.CUSTOMER_MANAGED,
+        encryptionKey: stateKey,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        removalPolicy,
+      });
+    } else {
+      this.stateTable = undefined;
+    }
 
     // --- Buckets.
     // Server access logs can only be delivered to a bucket with SSE-S3 default encryption.
@@ -293,6 +330,12 @@ export class T1102DetectionStack extends Stack {
         `${config.quarantinePrefix}${source}/`,
       );
       bindPublish(detector.function, this.alertTopic, alertKey);
+      if (this.stateTable !== undefined && stateKey !== undefined) {
+        bindStateTable(detector.function, this.stateTable, stateKey);
+        for (const [name, value] of Object.entries(stateEnvironment(this.stateTable, config))) {
+          detector.function.addEnvironment(name, value);
+        }
+      }
 
       return { source, name, queue, deadLetterQueue, detector };
     });
@@ -319,11 +362,27 @@ export class T1102DetectionStack extends Stack {
       description: 'Alarm notifications about the pipeline itself',
       value: this.opsTopic.topicArn,
     });
+    if (this.stateTable !== undefined) {
+      new CfnOutput(this, 'StateTableName', {
+        description: 'DynamoDB table of alert windows and process/host context (lib/state)',
+        value: this.stateTable.tableName,
+      });
+    }
     new CfnOutput(this, 'DashboardName', {
       description: 'CloudWatch dashboard of the pipeline',
       value: this.monitoring.dashboard.dashboardName,
     });
   }
+}
+
+/** The variables lib/state's stateFromEnv reads; without STATE_TABLE it runs stateless. */
+function stateEnvironment(table: Table, config: PipelineConfig): Record<string, string> {
+  return {
+    STATE_TABLE: table.tableName,
+    WINDOW_MINUTES: String(config.windowMinutes),
+    THRESHOLD: String(config.threshold),
+    STATE_TTL_DAYS: String(config.stateTtlDays),
+  };
 }
 
 function lifecycleRules(config: PipelineConfig): LifecycleRule[] {

@@ -187,6 +187,38 @@ function toEvent(
   return e;
 }
 
+/** The `<Data>` names a connection needs (SPEC §2), read off the raw text when entity-free. */
+const NETWORK_FIELDS = [
+  SYSMON_FIELDS.processKey,
+  SYSMON_FIELDS.image,
+  SYSMON_FIELDS.user,
+  SYSMON_FIELDS.time,
+  SYSMON_FIELDS.hostname,
+  SYSMON_FIELDS.ip,
+  SYSMON_FIELDS.port,
+  SYSMON_FIELDS.initiated,
+] as const;
+
+const SYSTEM_TIME = /SystemTime=['"]([^'"&]*)['"]/;
+
+/** A connection's fields, detached from the chunk; null when an entity needs the parser. */
+function heldNetworkFields(rec: string): {
+  data: Array<[string, string]>;
+  computer: string | undefined;
+  systemTime: string | undefined;
+} | null {
+  const data: Array<[string, string]> = [];
+  for (const name of NETWORK_FIELDS) {
+    const v = xmlData(rec, name);
+    if (v === null) return null;
+    if (v !== undefined) data.push([name, detach(v)]);
+  }
+  const computer = xmlElementText(rec, 'Computer');
+  if (computer?.includes('&')) return null;
+  const time = SYSTEM_TIME.exec(rec)?.[1];
+  return { data, computer: detach(computer), systemTime: detach(time) };
+}
+
 export interface SysmonReaderOptions {
   rule: CompiledRule;
   analyzer: AnalyzerInput;
@@ -332,7 +364,8 @@ export function createSysmonReader(o: SysmonReaderOptions) {
       const urlLike =
         rec.includes('://') && (rec.includes('&#') || rule.listedUrlHosts(rec).length > 0);
       if (image !== null && ofn !== null && parent !== null && guid !== null && !urlLike) {
-        const key = sysmonProcessKey(guid);
+        // Detached: the key outlives the record (a slice would pin the whole chunk string).
+        const key = detach(sysmonProcessKey(guid));
         if (key === undefined) return;
         if (!rule.processCouldMatch({ image, originalFileName: ofn, parentImage: parent })) return;
         const cmd = xmlData(rec, f.cmdLine);
@@ -350,7 +383,7 @@ export function createSysmonReader(o: SysmonReaderOptions) {
             if (v !== undefined) held.push([k, detach(v)]);
           }
           analyzer.processRef({
-            key: detach(key),
+            key,
             record,
             offset,
             resolve: () => {
@@ -367,7 +400,7 @@ export function createSysmonReader(o: SysmonReaderOptions) {
           return;
         }
         analyzer.processRef({
-          key: detach(key),
+          key,
           record,
           offset,
           resolve: later(buf, start, end, toProcess),
@@ -377,14 +410,31 @@ export function createSysmonReader(o: SysmonReaderOptions) {
     } else {
       const hostname = xmlData(rec, f.hostname);
       const guid = xmlData(rec, f.processKey);
-      if (hostname !== null && guid !== null) {
-        // Held unparsed: only a join (DNS answer, command-line URL) can make it matter.
+      const held = hostname !== null && guid !== null ? heldNetworkFields(rec) : null;
+      if (held !== null) {
+        // Held as its few fields (~0.2 KiB, not the ~1.4 KiB record): only a join (DNS answer,
+        // command-line URL) can make it matter, and then it is decoded and normalized.
         analyzer.connection({
-          key: detach(sysmonProcessKey(guid)),
+          key: detach(sysmonProcessKey(guid ?? undefined)),
           record,
           offset,
-          hostname: detach(nonEmpty(hostname)),
-          resolve: later(buf, start, end, (p) => toEvent('network', p, origin, record)),
+          hostname: detach(nonEmpty(hostname ?? undefined)),
+          resolve: () => {
+            const data: Record<string, string> = {};
+            for (const [k, v] of held.data) {
+              const text = utf8Of(v);
+              if (text === undefined)
+                return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
+              data[k] = text;
+            }
+            const p: ParsedSysmon = {
+              eventId: '3',
+              computer: held.computer,
+              systemTime: held.systemTime,
+              data,
+            };
+            return toEvent('network', p, origin, record);
+          },
         });
         return;
       }

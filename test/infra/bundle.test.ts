@@ -8,8 +8,11 @@ import { resourcesOfType, type Synthesized, synthesize } from './helpers.ts';
 const SOURCES = ['sysmon', 'falcon'] as const;
 type Source = (typeof SOURCES)[number];
 
-/** Stands in for the topic ARN CloudFormation fills in at deploy time. */
-const FAKE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:t1102-alerts';
+/** Stand-ins for the references CloudFormation fills in at deploy time, by variable. */
+const DEPLOY_TIME_VALUES: Readonly<Record<string, string>> = {
+  ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t1102-alerts',
+  STATE_TABLE: 'T1102Detection-StateTable-EXAMPLE',
+};
 /** Loading a bundle and answering an empty batch do no network I/O; slower than this is a hang. */
 const IMPORT_TIMEOUT_MS = 20_000;
 
@@ -38,7 +41,12 @@ beforeAll(() => {
     const asset = manifest.files[hash];
     if (asset === undefined) throw new Error(`no asset ${hash} for the ${source} function`);
     const environment = Object.fromEntries(
-      Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : FAKE_TOPIC_ARN]),
+      Object.entries(variables).map(([k, v]) => {
+        if (typeof v === 'string') return [k, v];
+        const standIn = DEPLOY_TIME_VALUES[k];
+        if (standIn === undefined) throw new Error(`no stand-in for the reference in ${k}`);
+        return [k, standIn];
+      }),
     );
     bundles.set(source, { dir: join(synth.assemblyDir, asset.source.path), environment });
   }

@@ -32,6 +32,22 @@ describe('Context: defaults', () => {
     expect(config.batchExpirationDays).toBeUndefined();
   });
 
+  it('turns the state table on with a one-day window, threshold 1 and a 7-day TTL', () => {
+    // Prepare
+    const context = {};
+
+    // Act
+    const config = configFrom(context);
+
+    // Assess
+    expect(config).toMatchObject({
+      state: true,
+      windowMinutes: 1440,
+      threshold: 1,
+      stateTtlDays: 7,
+    });
+  });
+
   it('leaves memory and timeout within Lambda limits', () => {
     // Prepare
     const context = {};
@@ -103,6 +119,35 @@ describe('Context: values from -c and cdk.json', () => {
   });
 });
 
+describe('Context: the state table switch', () => {
+  it.each([
+    ['the string false from -c', 'false', false],
+    ['a boolean from cdk.json', false, false],
+    ['the string true', 'true', true],
+    ['upper case, padded', ' FALSE ', false],
+  ])('reads state given as %s', (_case, value, expected) => {
+    // Prepare
+    const context = { state: value };
+
+    // Act
+    const config = configFrom(context);
+
+    // Assess
+    expect(config.state).toBe(expected);
+  });
+
+  it('reads the window, threshold and TTL at their bounds', () => {
+    // Prepare
+    const context = { windowMinutes: '10080', threshold: '1', stateTtlDays: '365' };
+
+    // Act
+    const config = configFrom(context);
+
+    // Assess
+    expect(config).toMatchObject({ windowMinutes: 10_080, threshold: 1, stateTtlDays: 365 });
+  });
+});
+
 describe('Context: rejected values', () => {
   it.each([
     ['memoryMiB', '64', 'below Lambda minimum'],
@@ -120,6 +165,12 @@ describe('Context: rejected values', () => {
     ['stackName', '1stack', 'not a stack name'],
     ['quarantinePrefix', 'quarantine', 'missing the trailing slash'],
     ['quarantinePrefix', '/quarantine/', 'starting with a slash'],
+    ['state', 'no', 'neither true nor false'],
+    ['windowMinutes', '0', 'zero'],
+    ['windowMinutes', '10081', 'longer than a week'],
+    ['threshold', '0', 'zero'],
+    ['stateTtlDays', '0', 'zero'],
+    ['stateTtlDays', '366', 'over a year'],
   ])('rejects %s=%s (%s) naming the key', (key, value) => {
     // Prepare
     const context = { [key]: value };

@@ -19,6 +19,21 @@ const SERVICE_NAME: Record<Source, string> = { sysmon: 't1102-sysmon', falcon: '
 const DEFAULT_QUARANTINE_PREFIX = 'quarantine/';
 const MAX_RECEIVE_COUNT = 3;
 const VISIBILITY_TIMEOUT_FACTOR = 6;
+// The state table (issue 6 and lib/state/README.md): key schema, TTL attribute, actions.
+const STATE_KEY_SCHEMA = [
+  { AttributeName: 'pk', KeyType: 'HASH' },
+  { AttributeName: 'sk', KeyType: 'RANGE' },
+];
+const STATE_TTL_ATTRIBUTE = 'expiresAt';
+const STATE_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
+const DEFAULT_WINDOW_MINUTES = '1440';
+const DEFAULT_THRESHOLD = '1';
+const DEFAULT_STATE_TTL_DAYS = '7';
 const METRIC_NAMES = [
   'ObjectsProcessed',
   'ObjectsFailed',
@@ -108,6 +123,15 @@ function logBucketId(template: Template): string {
   return referencedLogicalId(Object.values(outputs)[0]?.Value) ?? '';
 }
 
+function stateTableId(template: Template): string {
+  const outputs = template.findOutputs('StateTableName') as Record<string, { Value: unknown }>;
+  return referencedLogicalId(Object.values(outputs)[0]?.Value) ?? '';
+}
+
+function environment(fn: CfnResource): Record<string, unknown> {
+  return (props(fn).Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
 function queueConfigurations(template: Template) {
   const [notifications] = Object.values(resourcesOfType(template, 'Custom::S3BucketNotifications'));
   const config = props(notifications).NotificationConfiguration as {
@@ -132,6 +156,7 @@ function statementsWithAction(statements: PolicyStatementJson[], action: string)
 
 let defaults: Synthesized;
 let customised: Synthesized;
+let stateless: Synthesized;
 let template: Template;
 
 beforeAll(() => {
@@ -149,13 +174,18 @@ beforeAll(() => {
       noncurrentVersionExpirationDays: '14',
       logRetentionDays: '30',
       removalPolicy: 'destroy',
+      windowMinutes: '60',
+      threshold: '3',
+      stateTtlDays: '30',
     },
   });
+  stateless = synthesize({ context: { state: 'false' } });
 });
 
 afterAll(() => {
   defaults?.dispose();
   customised?.dispose();
+  stateless?.dispose();
 });
 
 describe('Routing by prefix', () => {
@@ -624,6 +654,179 @@ describe('Least privilege', () => {
   });
 });
 
+describe('State table', () => {
+  function stateTable(t: Template): CfnResource | undefined {
+    return resourcesOfType(t, 'AWS::DynamoDB::Table')[stateTableId(t)];
+  }
+
+  it('keys items on pk and sk, both strings', () => {
+    // Prepare
+    const table = props(stateTable(template));
+
+    // Act
+    const attributes = table.AttributeDefinitions;
+
+    // Assess
+    expect(table.KeySchema).toEqual(STATE_KEY_SCHEMA);
+    expect(attributes).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ]),
+    );
+    expect(attributes).toHaveLength(2);
+  });
+
+  it('expires items on expiresAt, bills on demand and keeps point-in-time recovery', () => {
+    // Prepare
+    const table = props(stateTable(template));
+
+    // Act
+    const settings = {
+      ttl: table.TimeToLiveSpecification,
+      billing: table.BillingMode,
+      pitr: table.PointInTimeRecoverySpecification,
+    };
+
+    // Assess
+    expect(settings).toEqual({
+      ttl: { AttributeName: STATE_TTL_ATTRIBUTE, Enabled: true },
+      billing: 'PAY_PER_REQUEST',
+      pitr: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('encrypts the table with a customer-managed key of its own', () => {
+    // Prepare
+    const sse = props(stateTable(template)).SSESpecification as {
+      SSEEnabled: boolean;
+      SSEType: string;
+      KMSMasterKeyId: unknown;
+    };
+
+    // Act
+    const keyId = referencedLogicalId(sse.KMSMasterKeyId);
+    const otherKeyUsers = JSON.stringify(
+      Object.entries(template.toJSON().Resources as Record<string, CfnResource>)
+        .filter(([, r]) => r.Type !== 'AWS::DynamoDB::Table' && r.Type !== 'AWS::IAM::Policy')
+        .map(([, r]) => r.Properties ?? {}),
+    );
+
+    // Assess
+    expect(sse).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
+    expect(resourcesOfType(template, 'AWS::KMS::Key')[keyId ?? '']).toBeDefined();
+    expect(otherKeyUsers).not.toContain(`"${keyId}"`);
+  });
+
+  it('outputs the table name', () => {
+    // Prepare
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+
+    // Act
+    const value = outputs.StateTableName?.Value;
+
+    // Assess
+    expect(value).toEqual({ Ref: stateTableId(template) });
+    expect(stateTable(template)).toBeDefined();
+  });
+
+  it.each(SOURCES)(
+    'points the %s function at the table with the settings from context',
+    (source) => {
+      // Prepare
+      const t = customised.template;
+
+      // Act
+      const variables = environment(wiring(t, source).fn);
+
+      // Assess
+      expect(variables).toMatchObject({
+        STATE_TABLE: { Ref: stateTableId(t) },
+        WINDOW_MINUTES: '60',
+        THRESHOLD: '3',
+        STATE_TTL_DAYS: '30',
+      });
+    },
+  );
+
+  it.each(SOURCES)(
+    'grants the %s function exactly the four DynamoDB actions, on the table ARN only',
+    (source) => {
+      // Prepare
+      const w = wiring(template, source);
+
+      // Act
+      const dynamo = w.statements.filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+      );
+
+      // Assess
+      expect(dynamo).toHaveLength(1);
+      expect(dynamo[0]?.Effect).toBe('Allow');
+      expect(actionsOf(dynamo[0] as PolicyStatementJson).sort()).toEqual(STATE_ACTIONS);
+      expect(asArray(dynamo[0]?.Resource).map(renderArn)).toEqual([
+        `<${stateTableId(template)}.Arn>`,
+      ]);
+    },
+  );
+
+  it.each(SOURCES)(
+    'lets the %s function use the table key only through DynamoDB, to decrypt and generate data keys',
+    (source) => {
+      // Prepare
+      const w = wiring(template, source);
+      const sse = props(stateTable(template)).SSESpecification as { KMSMasterKeyId: unknown };
+      const keyId = referencedLogicalId(sse.KMSMasterKeyId);
+
+      // Act
+      const onKey = w.statements.filter((s) =>
+        asArray(s.Resource).some((r) => referencedLogicalId(r) === keyId),
+      );
+
+      // Assess
+      expect(onKey).toHaveLength(1);
+      expect(actionsOf(onKey[0] as PolicyStatementJson).sort()).toEqual([
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+      ]);
+      expect(asArray(onKey[0]?.Resource)).toHaveLength(1);
+      expect(renderArn(onKey[0]?.Condition?.StringEquals?.['kms:ViaService'])).toBe(
+        'dynamodb.<AWS::Region>.amazonaws.com',
+      );
+    },
+  );
+
+  it('creates no table, table key, output or grant with state=false', () => {
+    // Prepare
+    const t = stateless.template;
+
+    // Act
+    const tables = resourcesOfType(t, 'AWS::DynamoDB::Table');
+    const outputs = Object.keys(t.toJSON().Outputs as Record<string, unknown>);
+    const actions = SOURCES.flatMap((source) => wiring(t, source).statements.flatMap(actionsOf));
+
+    // Assess
+    expect(Object.keys(tables)).toHaveLength(0);
+    expect(Object.keys(resourcesOfType(t, 'AWS::KMS::Key'))).toHaveLength(
+      Object.keys(resourcesOfType(template, 'AWS::KMS::Key')).length - 1,
+    );
+    expect(outputs).not.toContain('StateTableName');
+    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+
+  it.each(SOURCES)('leaves the %s function without STATE_TABLE with state=false', (source) => {
+    // Prepare
+    const t = stateless.template;
+
+    // Act
+    const variables = environment(wiring(t, source).fn);
+
+    // Assess: lib/state runs stateless when STATE_TABLE is absent.
+    expect(Object.keys(variables)).not.toContain('STATE_TABLE');
+    expect(variables.SOURCE).toBe(source);
+  });
+});
+
 describe('Functions', () => {
   it.each(SOURCES)('runs %s on nodejs22.x, arm64, with active X-Ray tracing', (source) => {
     // Prepare
@@ -657,6 +860,10 @@ describe('Functions', () => {
       POWERTOOLS_METRICS_NAMESPACE: 'T1102Detection',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      STATE_TABLE: { Ref: stateTableId(template) },
+      WINDOW_MINUTES: DEFAULT_WINDOW_MINUTES,
+      THRESHOLD: DEFAULT_THRESHOLD,
+      STATE_TTL_DAYS: DEFAULT_STATE_TTL_DAYS,
     });
   });
 
@@ -757,18 +964,28 @@ describe('Data lifecycle', () => {
   it.each([
     ['keeps', 'by default', () => defaults, 'Retain'],
     ['deletes', 'with removalPolicy=destroy', () => customised, 'Delete'],
-  ])('%s the buckets, keys and log groups on stack deletion %s', (_verb, _case, synth, policy) => {
-    // Prepare
-    const t = synth().template;
+  ])(
+    '%s the buckets, keys, log groups and state table on stack deletion %s',
+    (_verb, _case, synth, policy) => {
+      // Prepare
+      const t = synth().template;
 
-    // Act
-    const policies = ['AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::Logs::LogGroup'].flatMap((type) =>
-      Object.values(resourcesOfType(t, type)).map((r) => r.DeletionPolicy),
-    );
+      // Act
+      const types = [
+        'AWS::S3::Bucket',
+        'AWS::KMS::Key',
+        'AWS::Logs::LogGroup',
+        'AWS::DynamoDB::Table',
+      ];
+      const policies = types.flatMap((type) =>
+        Object.values(resourcesOfType(t, type)).map((r) => r.DeletionPolicy),
+      );
 
-    // Assess
-    expect(new Set(policies)).toEqual(new Set([policy]));
-  });
+      // Assess
+      expect(Object.keys(resourcesOfType(t, 'AWS::DynamoDB::Table'))).toHaveLength(1);
+      expect(new Set(policies)).toEqual(new Set([policy]));
+    },
+  );
 });
 
 describe('Alarms', () => {
