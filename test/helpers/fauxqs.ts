@@ -63,10 +63,18 @@ export async function importHandlers(
   return { sysmon: sysmon.handler, falcon: falcon.handler };
 }
 
-/** A file of the shared datasets (`sysmon/...`, `falcon/...`), or undefined when absent. */
+/** The MIT-licensed OTRF datasets copied into the project (test/fixtures/datasets/README.md). */
+export const FIXTURE_DATASETS = resolve(REPO_ROOT, 'test/fixtures/datasets');
+
+/** Where a dataset file is: ../shared/datasets when beside the clone, else the project's copy. */
+function datasetPath(path: string): string | undefined {
+  return [SHARED_DATASETS, FIXTURE_DATASETS].map((d) => join(d, path)).find(existsSync);
+}
+
+/** A file of the datasets (`sysmon/...`, `falcon/...`), or undefined when absent. */
 export function datasetFile(path: string): Buffer | undefined {
-  const full = join(SHARED_DATASETS, path);
-  return existsSync(full) ? readFileSync(full) : undefined;
+  const full = datasetPath(path);
+  return full === undefined ? undefined : readFileSync(full);
 }
 
 /**
@@ -75,10 +83,9 @@ export function datasetFile(path: string): Buffer | undefined {
  */
 export function expectedRows(file: string): string[] {
   const name = file.replace(/\.gz$/, '');
-  return readFileSync(join(SHARED_DATASETS, 'expected', `${name}.csv`), 'utf8')
-    .trimEnd()
-    .split('\n')
-    .slice(1);
+  const path = datasetPath(join('expected', `${name}.csv`));
+  if (path === undefined) throw new Error(`no expected output for ${file}`);
+  return readFileSync(path, 'utf8').trimEnd().split('\n').slice(1);
 }
 
 /** Splits a CSV row of SPEC §3 (quoted fields per RFC 4180). */

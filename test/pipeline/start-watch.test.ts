@@ -19,13 +19,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCsv, sortGroups } from '../../lib/alert/index.ts';
 import { groupOfFinding } from '../../lib/cli/local-stack.ts';
 import { type FileResult, startWatch, type Watcher } from '../../lib/cli/start.ts';
-import { SHARED_DATASETS } from '../helpers/fauxqs.ts';
+import { FIXTURE_DATASETS, SHARED_DATASETS } from '../helpers/fauxqs.ts';
+
+/** Every dataset when ../shared is beside the clone, else the project's MIT copies. */
+const DATASETS = existsSync(SHARED_DATASETS) ? SHARED_DATASETS : FIXTURE_DATASETS;
 
 /** Time for every dataset file to settle and go through the pipeline. */
 const ALL_FILES_TIMEOUT_MS = 30_000;
 
 const datasets = (['sysmon', 'falcon'] as const).flatMap((source) => {
-  const dir = join(SHARED_DATASETS, source);
+  const dir = join(DATASETS, source);
   return existsSync(dir)
     ? readdirSync(dir).map((name) => ({ source, name, path: join(dir, name) }))
     : [];
@@ -78,7 +81,7 @@ describe('npm start -- --watch DIR', () => {
     for (const d of datasets) {
       const result = results.get(`${d.source}/${d.name}`)!;
       const expected = readFileSync(
-        join(SHARED_DATASETS, 'expected', `${d.name.replace(/\.gz$/, '')}.csv`),
+        join(DATASETS, 'expected', `${d.name.replace(/\.gz$/, '')}.csv`),
         'utf8',
       );
       expect(result.failed, d.name).toBe(false);
