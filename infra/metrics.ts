@@ -1,8 +1,10 @@
 import type { SkipReason } from '../lib/engine/types.ts';
+import { METRIC, METRICS_NAMESPACE, skipMetricName } from '../lib/pipeline/telemetry.ts';
 import type { DetectionSource } from './config.ts';
 
-/** POWERTOOLS_METRICS_NAMESPACE: where the functions put their EMF metrics. */
-export const METRICS_NAMESPACE = 'T1102Detection';
+// The names the functions emit, from the code that emits them: a rename cannot leave the
+// dashboard and alarms reading a metric nobody writes.
+export { METRICS_NAMESPACE, skipMetricName };
 
 /** Powertools Metrics adds the service name as this default dimension. */
 export const SERVICE_DIMENSION = 'service';
@@ -14,17 +16,7 @@ export const SERVICE_NAMES: Readonly<Record<DetectionSource, string>> = {
 };
 
 /** The metric names the functions emit (EMF, namespace T1102Detection, dimension service). */
-export const PIPELINE_METRICS = {
-  objectsProcessed: 'ObjectsProcessed',
-  objectsFailed: 'ObjectsFailed',
-  bytesRead: 'BytesRead',
-  recordsRead: 'RecordsRead',
-  recordsSkipped: 'RecordsSkipped',
-  recordsMatched: 'RecordsMatched',
-  alertGroups: 'AlertGroups',
-  alertsPublished: 'AlertsPublished',
-  objectDurationMs: 'ObjectDurationMs',
-} as const;
+export const PIPELINE_METRICS = METRIC;
 
 // A record over every SkipReason: the compiler rejects this object when the engine adds or
 // renames a reason, so the dashboard cannot silently miss one.
@@ -42,8 +34,3 @@ const SKIP_REASON_SET: Readonly<Record<SkipReason, true>> = {
 };
 
 export const SKIP_REASONS: readonly SkipReason[] = Object.keys(SKIP_REASON_SET) as SkipReason[];
-
-/** The per-reason counter the functions emit next to RecordsSkipped. */
-export function skipMetricName(reason: SkipReason): string {
-  return `Skipped-${reason}`;
-}

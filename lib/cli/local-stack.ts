@@ -106,6 +106,26 @@ export interface LocalStackOptions {
 
 export const LOCAL_STATE_TABLE = 't1102-state';
 
+/** Creates the state table as infra/ defines it (pk/sk strings, on demand) and waits for it. */
+export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  // dynalite is told to take 0 ms for CREATING -> ACTIVE; real DynamoDB takes seconds.
+  await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 1 }, { TableName: tableName });
+}
+
 /** dynalite on loopback with the state table (pk/sk strings), as infra/ creates it. */
 async function startDynalite(): Promise<{
   endpoint: string;
@@ -128,24 +148,7 @@ async function startDynalite(): Promise<{
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: LOCAL_STATE_TABLE,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
-    await waitUntilTableExists(
-      { client, maxWaitTime: 10, minDelay: 1 },
-      { TableName: LOCAL_STATE_TABLE },
-    );
+    await createStateTable(client, LOCAL_STATE_TABLE);
   } catch (err) {
     await stop();
     throw err;

@@ -52,31 +52,6 @@ export function jsonRaw(
   return span ? s.slice(span[0], span[1]) : span;
 }
 
-/** `jsonRaw` unescaped when only `\\` and `\/` escapes occur (Windows paths); else null. */
-export function jsonString(
-  s: string,
-  quotedKey: string,
-  start = 0,
-  end = s.length,
-): string | null | undefined {
-  const raw = jsonRaw(s, quotedKey, start, end);
-  if (raw == null || raw.indexOf('\\') < 0) return raw;
-  const out = raw.replace(/\\(.)/g, (_m, c: string) => (c === '\\' || c === '/' ? c : '\u0000'));
-  return out.includes('\u0000') ? null : out;
-}
-
-/** True when the JSON string value of `quotedKey` starts with `prefix` (no allocation). */
-export function jsonValueIs(
-  s: string,
-  quotedKey: string,
-  value: string,
-  start: number,
-  end: number,
-): boolean {
-  const span = jsonValueSpan(s, quotedKey, start, end);
-  return !!span && span[1] - span[0] === value.length && s.startsWith(value, span[0]);
-}
-
 /** The text of `<Data Name='name'>…</Data>` (either quote style) when it has no entity. */
 export function xmlData(
   s: string,

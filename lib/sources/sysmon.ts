@@ -219,6 +219,20 @@ function heldNetworkFields(rec: string): {
   return { data, computer: detach(computer), systemTime: detach(time) };
 }
 
+/** Held `<Data>` values (read off the latin1 view) decoded as the UTF-8 they are. */
+function decodeHeld(
+  held: ReadonlyArray<readonly [string, string]>,
+): { data: Record<string, string> } | RecordSkip {
+  const data: Record<string, string> = {};
+  for (const [name, value] of held) {
+    const text = utf8Of(value);
+    if (text === undefined)
+      return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
+    data[name] = text;
+  }
+  return { data };
+}
+
 export interface SysmonReaderOptions {
   rule: CompiledRule;
   analyzer: AnalyzerInput;
@@ -387,13 +401,9 @@ export function createSysmonReader(o: SysmonReaderOptions) {
             record,
             offset,
             resolve: () => {
-              const data: Record<string, string> = { [f.processKey]: key };
-              for (const [k, v] of held) {
-                const text = utf8Of(v);
-                if (text === undefined)
-                  return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
-                data[k] = text;
-              }
+              const decoded = decodeHeld(held);
+              if ('skip' in decoded) return decoded;
+              const data = { ...decoded.data, [f.processKey]: key };
               return toProcess({ eventId: '1', computer: undefined, systemTime: undefined, data });
             },
           });
@@ -420,13 +430,9 @@ export function createSysmonReader(o: SysmonReaderOptions) {
           offset,
           hostname: detach(nonEmpty(hostname ?? undefined)),
           resolve: () => {
-            const data: Record<string, string> = {};
-            for (const [k, v] of held.data) {
-              const text = utf8Of(v);
-              if (text === undefined)
-                return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
-              data[k] = text;
-            }
+            const decoded = decodeHeld(held.data);
+            if ('skip' in decoded) return decoded;
+            const { data } = decoded;
             const p: ParsedSysmon = {
               eventId: '3',
               computer: held.computer,

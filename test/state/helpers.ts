@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import type { AlertGroup, GroupKey } from '../../lib/alert/index.ts';
+import { createStateTable } from '../../lib/cli/local-stack.ts';
 import type { DynamoSend } from '../../lib/state/index.ts';
 import { alertPk, windowSkPrefix } from '../../lib/state/keys.ts';
 
@@ -43,24 +44,7 @@ export async function startDynalite(): Promise<Dynalite> {
     client,
     async newTable() {
       const tableName = `state-${randomUUID()}`;
-      await client.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-        }),
-      );
-      await waitUntilTableExists(
-        { client, maxWaitTime: TABLE_WAIT_SECONDS, minDelay: 1 },
-        { TableName: tableName },
-      );
+      await createStateTable(client, tableName);
       return tableName;
     },
     async stop() {
