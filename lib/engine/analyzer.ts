@@ -9,7 +9,7 @@ import type {
   ProcessRef,
   RecordSkip,
 } from '../sources/types.ts';
-import { basename } from './fields.ts';
+import { basename, detach } from './fields.ts';
 import type { ScanLimits } from './limits.ts';
 import type { ContextStore, SkipReason, StoredContext } from './types.ts';
 
@@ -33,13 +33,31 @@ function boundedSet<K, V>(map: Map<K, V>, key: K, value: V, max: number): number
   return 1;
 }
 
+/** A connection waiting for the DNS answer or the process record that could name its host. */
+interface PendingConnection {
+  /** Flat copies: the reader's strings may be slices of a whole chunk of text. */
+  key: string;
+  ip: string | undefined;
+  offset: number;
+  /** The reader's ref, less the strings that could pin its chunk. */
+  ref: Pick<ConnectionRef, 'record' | 'offset' | 'resolve'>;
+  /** Resolved or dropped since it was queued (the FIFO still holds it). */
+  done: boolean;
+}
+
 /**
  * The per-object join and match engine. Readers feed it process records, host names, DNS
  * events and connections in any order; `finish()` resolves every candidate against everything
  * the object said and groups the matches.
  *
- * Memory is bounded: only processes that could make an event match are kept, connections wait
- * in a FIFO of at most `maxPendingConnections`, and candidates are flushed early past
+ * A connection becomes a candidate only when a join could name a listed host for it: a listed
+ * DNS answer of its own process for its IP, or a listed URL host in its process's command line.
+ * Until then it waits, indexed by process; the join that arrives later resolves it at once.
+ *
+ * Memory is bounded and does not grow with the object: connections wait only while they are
+ * within `maxPendingBytes` of the newest record (and at most `maxPendingConnections` of them);
+ * only processes that could make an event match are kept, and a process's state is dropped
+ * `maxEndedProcesses` process ends after its own; candidates are flushed early past
  * `maxCandidates` (see limits.ts for each bound and why).
  */
 export class ObjectAnalyzer implements AnalyzerInput {
@@ -53,12 +71,25 @@ export class ObjectAnalyzer implements AnalyzerInput {
    */
   private readonly answers = new Map<string, Map<string, Set<string>>>();
   private answerCount = 0;
-  /** Process keys something could match on: listed DNS, listed URL host, listed connection. */
-  private readonly interesting = new Set<string>();
   /** Process keys with a listed URL host in their command line. */
   private readonly urlKeys = new Set<string>();
-  private pending: ConnectionRef[] = [];
+  /** Processes whose own record shows that nothing they do can match. */
+  private readonly harmlessKeys = new Set<string>();
+  /** Connections in arrival order (the window), and the same ones by process key. */
+  private pending: PendingConnection[] = [];
   private pendingHead = 0;
+  private pendingCount = 0;
+  private readonly pendingByKey = new Map<string, PendingConnection[]>();
+  /**
+   * Processes that ended, oldest first: their state goes `maxEndedProcesses` ends later. An
+   * array queue, not a Set's insertion order: taking a Set's first key walks the holes that
+   * earlier deletes left at its front.
+   */
+  private endedQueue: string[] = [];
+  private endedHead = 0;
+  private readonly ended = new Set<string>();
+  /** Process keys of the candidates not yet resolved (their context must stay). */
+  private readonly candidateKeys = new Set<string>();
   private candidates: NormalizedEvent[] = [];
   private readonly grouper: Grouper;
   matched = 0;
@@ -79,21 +110,41 @@ export class ObjectAnalyzer implements AnalyzerInput {
 
   process(p: ProcessInfo): void {
     const urlHosts = p.cmdLine ? this.rule.listedUrlHosts(p.cmdLine) : [];
-    if (urlHosts.length === 0 && !this.couldMatch(p)) return; // nothing about it can match
+    if (urlHosts.length === 0 && !this.couldMatch(p)) {
+      this.harmless(p.key); // nothing about it can match
+      return;
+    }
     const { key, ...info } = p;
+    this.harmlessKeys.delete(key);
     const ctx = this.contextFor(key);
     Object.assign(ctx, info);
     if (urlHosts.length > 0) {
       ctx.urlHosts = urlHosts;
-      this.interesting.add(key);
       this.urlKeys.add(key);
+      this.releasePending(key, undefined);
     }
   }
 
   processRef(ref: ProcessRef): void {
+    this.harmlessKeys.delete(ref.key);
     const ctx = this.contextFor(ref.key);
     ctx.lazy ??= [];
     ctx.lazy.push(ref);
+  }
+
+  /**
+   * The process's own record shows it cannot match (a browser, a service host...): none of its
+   * DNS queries or connections can, so they are dropped on arrival instead of held or parsed.
+   * A process that also has a record that could match keeps its context.
+   */
+  harmless(key: string): void {
+    if (this.processes.has(key)) return;
+    if (this.harmlessKeys.size >= this.limits.maxProcessContexts) this.harmlessKeys.clear(); // only pruning is lost
+    this.harmlessKeys.add(key); // readers pass flat keys (see detach)
+  }
+
+  isHarmless(key: string): boolean {
+    return this.harmlessKeys.has(key);
   }
 
   wantsAllAnswers(key: string): boolean {
@@ -151,9 +202,12 @@ export class ObjectAnalyzer implements AnalyzerInput {
     if (name === undefined) return;
     const listed = this.rule.listedDomain(name) !== undefined;
     const key = e.actor.process.uid;
+    if (key !== undefined && this.harmlessKeys.has(key)) return;
     if (!listed && (key === undefined || !this.urlKeys.has(key))) return;
     if (key !== undefined && e.answers) this.remember(key, normalizeHost(name), e.answers);
-    if (listed) this.addCandidate(e);
+    if (!listed) return;
+    this.addCandidate(e);
+    if (key !== undefined && e.answers) this.releasePending(key, e.answers);
   }
 
   private remember(key: string, host: string, ips: string[]): void {
@@ -163,7 +217,6 @@ export class ObjectAnalyzer implements AnalyzerInput {
       this.answers.set(key, byIp);
     }
     for (const ip of ips) {
-      if (this.answerCount >= this.limits.maxDnsAnswers) return;
       let names = byIp.get(ip);
       if (!names) {
         names = new Set();
@@ -174,33 +227,183 @@ export class ObjectAnalyzer implements AnalyzerInput {
         this.answerCount++;
       }
     }
+    while (this.answerCount > this.limits.maxDnsAnswers && this.answers.size > 1) {
+      const oldest = this.answers.keys().next().value as string;
+      this.forgetAnswers(oldest);
+      this.onSkip(
+        'context-evicted',
+        `DNS answers of process ${oldest} were dropped: more than ${this.limits.maxDnsAnswers} answers were held`,
+        0,
+        0,
+      );
+    }
+  }
+
+  private forgetAnswers(key: string): void {
+    const byIp = this.answers.get(key);
+    if (!byIp) return;
+    for (const names of byIp.values()) this.answerCount -= names.size;
+    this.answers.delete(key);
+  }
+
+  /** True when a DNS answer of the process names a listed host for `ip` (any IP when unknown). */
+  private listedAnswer(key: string, ip: string | undefined): boolean {
+    const byIp = this.answers.get(key);
+    if (!byIp) return false;
+    const has = (names: Set<string> | undefined) => {
+      if (names) for (const n of names) if (this.rule.listedDomain(n) !== undefined) return true;
+      return false;
+    };
+    if (ip !== undefined) return has(byIp.get(ip));
+    for (const names of byIp.values()) if (has(names)) return true;
+    return false;
   }
 
   connection(ref: ConnectionRef): void {
-    const listedName =
-      ref.hostname !== undefined && this.rule.listedDomain(ref.hostname) !== undefined;
-    if (listedName || (ref.key !== undefined && this.interesting.has(ref.key))) {
+    const key = ref.key;
+    if (ref.hostname !== undefined && this.rule.listedDomain(ref.hostname) !== undefined) {
       this.resolveConnection(ref);
       return;
     }
-    this.pending.push(ref);
-    if (this.pending.length - this.pendingHead > this.limits.maxPendingConnections) {
-      const old = this.pending[this.pendingHead]!;
-      this.pending[this.pendingHead++] = undefined as unknown as ConnectionRef;
-      this.onSkip(
-        'context-evicted',
-        `connection held for a later DNS or process join was dropped: more than ${this.limits.maxPendingConnections} connections waited`,
-        old.record,
-        old.offset,
-      );
-      if (this.pendingHead > 4096 && this.pendingHead * 2 > this.pending.length) {
-        this.pending = this.pending.slice(this.pendingHead);
-        this.pendingHead = 0;
-      }
+    // Without a process, no join can name a host, and its own hostname is not listed.
+    if (key === undefined || this.harmlessKeys.has(key)) return;
+    if (this.urlKeys.has(key) || this.listedAnswer(key, ref.ip)) {
+      this.resolveConnection(ref);
+      return;
+    }
+    this.expirePending(ref.offset);
+    const p: PendingConnection = {
+      key: detach(key),
+      ip: detach(ref.ip),
+      offset: ref.offset,
+      ref: { record: ref.record, offset: ref.offset, resolve: ref.resolve },
+      done: false,
+    };
+    this.pending.push(p);
+    this.pendingCount++;
+    const list = this.pendingByKey.get(p.key);
+    if (list) list.push(p);
+    else this.pendingByKey.set(p.key, [p]);
+    if (this.pendingCount > this.limits.maxPendingConnections) this.dropOldestPending();
+  }
+
+  /**
+   * Drops connections that arrived more than `maxPendingBytes` before `offset`: no join came for
+   * them in that window. They are not counted as skips: almost every connection ends this way,
+   * because almost none is to a listed host.
+   */
+  private expirePending(offset: number): void {
+    const oldest = offset - this.limits.maxPendingBytes;
+    while (this.pendingHead < this.pending.length) {
+      const p = this.pending[this.pendingHead]!;
+      if (!p.done && p.offset >= oldest) break;
+      this.shiftPending();
     }
   }
 
-  private resolveConnection(ref: ConnectionRef): void {
+  private dropOldestPending(): void {
+    while (this.pendingHead < this.pending.length) {
+      const p = this.pending[this.pendingHead]!;
+      this.shiftPending();
+      if (!p.done) return;
+    }
+  }
+
+  /** Removes the head of the FIFO (and from its process's list when still waiting). */
+  private shiftPending(): void {
+    const p = this.pending[this.pendingHead]!;
+    this.pending[this.pendingHead++] = undefined as unknown as PendingConnection;
+    if (!p.done) {
+      p.done = true;
+      this.pendingCount--;
+      const key = p.key;
+      const list = this.pendingByKey.get(key);
+      if (list) {
+        if (list[0] === p) list.shift();
+        else list.splice(list.indexOf(p), 1);
+        if (list.length === 0) this.pendingByKey.delete(key);
+      }
+    }
+    if (this.pendingHead > 4096 && this.pendingHead * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  /**
+   * A join arrived for `key`: its waiting connections to one of `ips` (all of them when
+   * `ips` is undefined, a command-line URL) become candidates, in arrival order.
+   */
+  private releasePending(key: string, ips: readonly string[] | undefined): void {
+    const list = this.pendingByKey.get(key);
+    if (!list) return;
+    const keep: PendingConnection[] = [];
+    for (const p of list) {
+      const ip = p.ip;
+      if (ips === undefined || ip === undefined || ips.includes(ip)) {
+        p.done = true;
+        this.pendingCount--;
+        this.resolveConnection(p.ref);
+      } else {
+        keep.push(p);
+      }
+    }
+    if (keep.length === 0) this.pendingByKey.delete(key);
+    else this.pendingByKey.set(key, keep);
+  }
+
+  /**
+   * The process ended. Its state (context, answers, waiting connections) stays while
+   * `maxEndedProcesses` later processes end, for records written after the end; then it goes.
+   */
+  processEnd(key: string): void {
+    if (this.harmlessKeys.delete(key)) return; // nothing else is kept for a harmless process
+    if (
+      !this.processes.has(key) &&
+      !this.answers.has(key) &&
+      !this.pendingByKey.has(key) &&
+      !this.pooled.has(key)
+    ) {
+      return;
+    }
+    if (this.ended.has(key)) return;
+    const k = detach(key); // kept: must not pin the text it was read from
+    this.ended.add(k);
+    this.endedQueue.push(k);
+    // An ended process whose candidates are not resolved yet goes back in line (it is forgotten
+    // after the next flush); a few steps per end keep this loop short.
+    for (let step = 0; step < 4 && this.ended.size > this.limits.maxEndedProcesses; step++) {
+      const oldest = this.endedQueue[this.endedHead]!;
+      this.endedQueue[this.endedHead++] = '';
+      if (this.endedHead > 4096 && this.endedHead * 2 > this.endedQueue.length) {
+        this.endedQueue = this.endedQueue.slice(this.endedHead);
+        this.endedHead = 0;
+      }
+      if (this.candidateKeys.has(oldest)) {
+        this.endedQueue.push(oldest);
+        continue;
+      }
+      this.ended.delete(oldest);
+      this.forget(oldest);
+    }
+  }
+
+  private forget(key: string): void {
+    this.processes.delete(key);
+    this.pooled.delete(key);
+    this.urlKeys.delete(key);
+    this.forgetAnswers(key);
+    const list = this.pendingByKey.get(key);
+    if (list) {
+      for (const p of list) {
+        p.done = true;
+        this.pendingCount--;
+      }
+      this.pendingByKey.delete(key);
+    }
+  }
+
+  private resolveConnection(ref: Pick<ConnectionRef, 'record' | 'offset' | 'resolve'>): void {
     const e = ref.resolve();
     if (e === undefined) return;
     if ('skip' in e) {
@@ -213,7 +416,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
 
   private addCandidate(e: NormalizedEvent): void {
     const key = e.actor.process.uid;
-    if (key !== undefined) this.interesting.add(key);
+    if (key !== undefined) this.candidateKeys.add(key);
     this.candidates.push(e);
     if (this.candidates.length >= this.limits.maxCandidates) this.flushCandidates();
   }
@@ -237,6 +440,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
   private flushCandidates(): void {
     const events = this.candidates;
     this.candidates = [];
+    this.candidateKeys.clear();
     this.pool(events);
     for (const e of events) this.resolveAndMatch(e);
   }
@@ -313,12 +517,11 @@ export class ObjectAnalyzer implements AnalyzerInput {
    * (earlier objects), then saves what this object learned for later ones.
    */
   async finish(store?: ContextStore): Promise<AlertGroup[]> {
-    for (let i = this.pendingHead; i < this.pending.length; i++) {
-      const ref = this.pending[i]!;
-      if (ref.key !== undefined && this.interesting.has(ref.key)) this.resolveConnection(ref);
-    }
+    // Connections still waiting had no join in the object.
     this.pending = [];
     this.pendingHead = 0;
+    this.pendingCount = 0;
+    this.pendingByKey.clear();
     const learned: StoredContext = { processes: new Map(), hosts: new Map(this.hosts) };
     if (store) {
       for (const key of [...this.processes.keys()]) {

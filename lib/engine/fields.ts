@@ -14,6 +14,9 @@ export function find(s: string, needle: string, start: number, end: number): num
   return i >= 0 && i + needle.length <= end ? i : -1;
 }
 
+/** `"key":"` for each `"key"` asked for (built once: indexOf re-hashes no pattern). */
+const COMPACT = new Map<string, string>();
+
 /** Start and end of the JSON string value of `quotedKey` (e.g. `'"DomainName"'`), still escaped. */
 function jsonValueSpan(
   s: string,
@@ -21,16 +24,29 @@ function jsonValueSpan(
   start: number,
   end: number,
 ): [number, number] | null | undefined {
-  let k = find(s, quotedKey, start, end);
-  while (k > start && s.charCodeAt(k - 1) === 92) k = find(s, quotedKey, k + 1, end); // `\"key\"` is inside a value
-  if (k < 0) return undefined;
-  let i = k + quotedKey.length;
-  while (i < end && s.charCodeAt(i) <= 32) i++;
-  if (s.charCodeAt(i) !== 58 /* : */) return null;
-  i++;
-  while (i < end && s.charCodeAt(i) <= 32) i++;
-  if (s.charCodeAt(i) !== 34 /* " */) return null;
-  const from = i + 1;
+  let compact = COMPACT.get(quotedKey);
+  if (compact === undefined) {
+    compact = `${quotedKey}:"`;
+    COMPACT.set(quotedKey, compact);
+  }
+  // Compact writers (FDR, LogScale) put no space around the colon. The longer needle lets
+  // indexOf skip ahead instead of stopping at every quote; any other layout takes the long way.
+  let from = -1;
+  const c = find(s, compact, start, end);
+  if (c >= 0 && s.charCodeAt(c - 1) !== 92) {
+    from = c + compact.length;
+  } else {
+    let k = find(s, quotedKey, start, end);
+    while (k > start && s.charCodeAt(k - 1) === 92) k = find(s, quotedKey, k + 1, end); // `\"key\"` is inside a value
+    if (k < 0) return undefined;
+    let i = k + quotedKey.length;
+    while (i < end && s.charCodeAt(i) <= 32) i++;
+    if (s.charCodeAt(i) !== 58 /* : */) return null;
+    i++;
+    while (i < end && s.charCodeAt(i) <= 32) i++;
+    if (s.charCodeAt(i) !== 34 /* " */) return null;
+    from = i + 1;
+  }
   let q = find(s, '"', from, end);
   while (q > 0) {
     let b = 0;
@@ -116,7 +132,9 @@ export function jsonBasename(
  * held connections) must be detached, or memory grows with the input.
  */
 export function detach<T extends string | undefined>(s: T): T {
-  return (s === undefined ? s : Buffer.from(s, 'latin1').toString('latin1')) as T;
+  // `' ' + s` is a cons string; slicing it flattens it into a new string of its own, and the
+  // result is a slice of that copy, not of the chunk. Cheaper than a round trip through Buffer.
+  return (s === undefined ? s : ` ${s}`.slice(1)) as T;
 }
 
 /**

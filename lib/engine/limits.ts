@@ -26,12 +26,23 @@ export const MAX_PROCESS_CONTEXTS = 100_000;
 export const MAX_HOST_NAMES = 100_000;
 
 /**
- * Connections held until their process's context is known (a connection can precede the DNS
- * answer or the process record that names its host). DNS answers and connections of one process
- * sit seconds apart, so a window of this many connections covers real reordering; older ones are
- * dropped and counted (`context-evicted`). Held lazily (~0.5–1.5 KiB of raw bytes each).
+ * How far back, in decoded bytes, a connection waits for the join that could name its host (a
+ * connection can precede the DNS answer or the process record that explains it). Records of one
+ * process sit seconds apart, so 16 MiB (~20,000 records) covers real reordering; a connection
+ * that waited longer had no join and is dropped. Waiting connections keep the decoded text they
+ * were read from, so this also bounds that memory: ~16 MiB.
  */
-export const MAX_PENDING_CONNECTIONS = 25_000;
+export const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+
+/** Connections waiting at once, whatever their size (a cap for hostile, tiny records). */
+export const MAX_PENDING_CONNECTIONS = 50_000;
+
+/**
+ * Ended processes whose state (context, DNS answers, waiting connections) is still kept, for
+ * records written after the process's end; older ones are forgotten. This keeps the process
+ * tables at the size of the processes alive, not of the object.
+ */
+export const MAX_ENDED_PROCESSES = 8_192;
 
 /**
  * Matching candidates held until the end of the object so that context arriving later still
@@ -55,6 +66,8 @@ export interface ScanLimits {
   maxProcessContexts: number;
   maxHostNames: number;
   maxPendingConnections: number;
+  maxPendingBytes: number;
+  maxEndedProcesses: number;
   maxCandidates: number;
   maxDnsAnswers: number;
 }
@@ -65,6 +78,8 @@ export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxProcessContexts: MAX_PROCESS_CONTEXTS,
   maxHostNames: MAX_HOST_NAMES,
   maxPendingConnections: MAX_PENDING_CONNECTIONS,
+  maxPendingBytes: MAX_PENDING_BYTES,
+  maxEndedProcesses: MAX_ENDED_PROCESSES,
   maxCandidates: MAX_CANDIDATES,
   maxDnsAnswers: MAX_DNS_ANSWERS,
 });

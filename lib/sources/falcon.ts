@@ -12,7 +12,8 @@ export const FALCON_EVENTS = {
   NetworkConnectIP6: 'network',
   ProcessRollup2: 'process',
   SyntheticProcessRollup2: 'process',
-} as const satisfies Record<string, EventKind | 'process'>;
+  EndOfProcess: 'end',
+} as const satisfies Record<string, EventKind | 'process' | 'end'>;
 
 /** Normalized field <- Falcon field (SPEC §2). LogScale may prefix `#`/`@` on the first two. */
 export const FALCON_FIELDS = {
@@ -145,9 +146,13 @@ function toProcess(o: Json): ProcessInfo | undefined {
 
 export function parseFalconRecord(bytes: Buffer): { json: Json } | RecordSkip {
   if (!isUtf8(bytes)) return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
+  return parseJsonObject(bytes.toString('utf8'));
+}
+
+function parseJsonObject(text: string): { json: Json } | RecordSkip {
   let v: unknown;
   try {
-    v = JSON.parse(bytes.toString('utf8'));
+    v = JSON.parse(text);
   } catch (err) {
     return { skip: 'invalid-json', message: `not valid JSON: ${(err as Error).message}` };
   }
@@ -229,6 +234,98 @@ function unescapeFields(key: string, held: HeldFields): Json | RecordSkip {
   return v;
 }
 
+/** A record without an event name (sensor inventory such as aidmaster). */
+const UNNAMED = 0;
+/** The event name could not be read for sure (escapes, odd layout): parse the record. */
+const UNSURE = 1;
+type RawKind = (typeof FALCON_EVENTS)[keyof typeof FALCON_EVENTS] | typeof UNNAMED | typeof UNSURE;
+
+/** FDR writes the event name first; checking it in place costs no search and no allocation. */
+const NAME_FIRST = '{"event_simpleName":"';
+/** First letters of the relevant names: the cases of the switch in eventKindAt. */
+const NAME_INITIALS = 'DENPS';
+for (const name of Object.keys(FALCON_EVENTS)) {
+  if (!NAME_INITIALS.includes(name.charAt(0)))
+    throw new Error(`eventKindAt has no case for the initial of ${name}`);
+}
+/** Relevant event names, each with its closing quote as it follows in the raw text. */
+const QUOTED_NAMES = Object.entries(FALCON_EVENTS).map(
+  ([name, kind]) => [`${name}"`, kind] as const,
+);
+
+/**
+ * What the record is, from its event name: a relevant kind, UNNAMED, UNSURE, or undefined for
+ * an event the rule never reads.
+ */
+function eventKindAt(s: string, start: number, end: number): RawKind | undefined {
+  if (!startsAt(s, start, NAME_FIRST_CODES)) {
+    const name = rawEventName(s, start, end);
+    if (name === undefined) return UNNAMED;
+    if (name === null || name.includes('\\')) return UNSURE;
+    return FALCON_EVENTS[name as keyof typeof FALCON_EVENTS];
+  }
+  const from = start + NAME_FIRST.length;
+  // Relevant names start with D, E, N, P or S: any other letter is an event the rule never reads.
+  switch (s.charCodeAt(from)) {
+    case 68: // D
+    case 69: // E
+    case 78: // N
+    case 80: // P
+    case 83: // S
+      for (const [codes, kind] of QUOTED_NAME_CODES) if (startsAt(s, from, codes)) return kind;
+      break;
+    case 92: // \ (an escaped name could spell a relevant one)
+      return UNSURE;
+    default:
+      return undefined; // no relevant name starts with this letter, escapes or not
+  }
+  // Another event, unless its name is escaped.
+  for (let i = from; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34 /* " */) return undefined;
+    if (c === 92 /* \ */) return UNSURE;
+  }
+  return UNSURE;
+}
+
+/** `s.startsWith(text, at)` by char codes: inlined, where the builtin costs a call per record. */
+function startsAt(s: string, at: number, codes: readonly number[]): boolean {
+  if (at + codes.length > s.length) return false;
+  for (let i = 0; i < codes.length; i++) if (s.charCodeAt(at + i) !== codes[i]) return false;
+  return true;
+}
+
+const codesOf = (text: string): number[] => [...text].map((c) => c.charCodeAt(0));
+const NAME_FIRST_CODES = codesOf(NAME_FIRST);
+const QUOTED_NAME_CODES = QUOTED_NAMES.map(([quoted, kind]) => [codesOf(quoted), kind] as const);
+
+/** RemoteAddressIP4, else RemoteAddressIP6, lower-cased as the event has it; null when unsure. */
+function rawIp(rec: string): string | null | undefined {
+  for (const field of FALCON_FIELDS.remoteIp) {
+    const v = jsonRaw(rec, `"${field}"`);
+    if (v === null || v?.includes('\\')) return null;
+    if (v) return v.toLowerCase();
+  }
+  return undefined;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * parseFalconRecord on a range of a latin1 view. ASCII text reads the same as latin1 and as
+ * UTF-8, so it is parsed as is; anything else goes through the bytes.
+ */
+function parseFalconLatin1(s: string, start: number, end: number): { json: Json } | RecordSkip {
+  const text = s.slice(start, end);
+  return NON_ASCII.test(text)
+    ? parseFalconRecord(Buffer.from(text, 'latin1'))
+    : parseJsonObject(text);
+}
+
+function excerptOfLatin1(s: string, start: number, end: number): string {
+  return Buffer.from(s.slice(start, Math.min(end, start + 512)), 'latin1').toString('utf8');
+}
+
 /** `event_simpleName` (or LogScale `#event_simpleName`) read off the raw text. */
 function rawEventName(s: string, start: number, end: number): string | null | undefined {
   const v = jsonRaw(s, '"event_simpleName"', start, end);
@@ -263,6 +360,11 @@ export function createFalconReader(o: FalconReaderOptions) {
       if (info) analyzer.process(info);
       return;
     }
+    if (kind === 'end') {
+      const key = processKey(str(v[FALCON_FIELDS.sensor]), str(v[FALCON_FIELDS.targetPid]));
+      if (key) analyzer.processEnd(key);
+      return;
+    }
     const e = toEvent(kind, v, origin, record);
     if (e === undefined) return;
     if ('skip' in e) {
@@ -276,6 +378,7 @@ export function createFalconReader(o: FalconReaderOptions) {
         record,
         offset,
         hostname: undefined,
+        ip: e.dst_endpoint?.ip,
         resolve: () => e,
       });
   };
@@ -299,16 +402,28 @@ export function createFalconReader(o: FalconReaderOptions) {
     dispatch(v.json, record, offset, excerpt);
   };
 
-  /** Keeps the record's bytes and parses them only if asked. */
-  const later = <T>(buf: Buffer, start: number, end: number, then: (v: Json) => T | undefined) => {
-    // A flat latin1 string of the bytes: exact (one char per byte), owned, and not carved from
-    // Buffer's shared 8 KiB pool, whose slabs a long-held FIFO would keep pinned.
-    const held = buf.toString('latin1', start, end);
-    return (): T | RecordSkip | undefined => {
+  /**
+   * Parses the record later, if a join asks for it. Holds the decoded bytes it was split from
+   * (outside the JS heap, so the garbage collector never copies them); the analyzer lets a
+   * waiting connection go once it is `maxPendingBytes` old, which bounds what is kept this way.
+   */
+  const later =
+    <T>(buf: Buffer, start: number, end: number, then: (v: Json) => T | undefined) =>
+    (): T | RecordSkip | undefined => {
       o.parsed();
-      const v = parseFalconRecord(Buffer.from(held, 'latin1'));
+      const v = parseFalconRecord(buf.subarray(start, end));
       return 'skip' in v ? v : then(v.json);
     };
+
+  /** Parses a record the pre-filter found relevant, straight off the latin1 view when ASCII. */
+  const parseNow = (s: string, start: number, end: number, record: number, offset: number) => {
+    o.parsed();
+    const v = parseFalconLatin1(s, start, end);
+    if ('skip' in v) {
+      o.skip(v.skip, v.message, record, offset, excerptOfLatin1(s, start, end));
+      return;
+    }
+    dispatch(v.json, record, offset, () => excerptOfLatin1(s, start, end));
   };
 
   const fast = (
@@ -325,71 +440,86 @@ export function createFalconReader(o: FalconReaderOptions) {
       full(buf, s, start, end, record, offset);
       return;
     }
-    const name = rawEventName(s, start, end);
-    if (name === undefined) {
+    const kind = eventKindAt(s, start, end);
+    if (kind === undefined) return;
+    if (kind === UNNAMED) {
       // No event name: only sensor inventory (aidmaster) matters, and it names the host.
-      if (find(s, Q.host, start, end) < 0) return;
-    } else if (name !== null) {
-      const kind = FALCON_EVENTS[name as keyof typeof FALCON_EVENTS];
-      if (kind === undefined) return;
-      const rec = s.slice(start, end); // bounds every search below to this record
-      if (kind === 'dns') {
-        const domain = jsonRaw(rec, Q.query);
-        if (
-          typeof domain === 'string' &&
-          !domain.includes('\\') &&
-          rule.listedDomain(domain) === undefined
-        ) {
-          // Unlisted names matter only to a process whose command line names a listed host.
-          if (!analyzer.anyWantsAllAnswers) return;
-          const key = rawKey(rec, Q.contextPid);
-          if (key === undefined || (key !== null && !analyzer.wantsAllAnswers(key))) return;
-        }
-      } else if (kind === 'process') {
-        const image = jsonBasename(rec, Q.image);
-        const parent = jsonBasename(rec, Q.parentImage);
+      if (find(s, Q.host, start, end) >= 0) parseNow(s, start, end, record, offset);
+      return;
+    }
+    if (kind === UNSURE) {
+      parseNow(s, start, end, record, offset);
+      return;
+    }
+    const rec = s.slice(start, end); // bounds every search below to this record
+    switch (kind) {
+      case 'end': {
         const key = rawKey(rec, Q.targetPid);
+        if (key === null) break;
+        if (key !== undefined) analyzer.processEnd(key);
+        return;
+      }
+      case 'network': {
+        const key = rawKey(rec, Q.contextPid);
+        const ip = rawIp(rec);
+        if (key === null || ip === null) break;
+        // Held unparsed: only a join (DNS answer, command-line URL) can make it matter.
+        analyzer.connection({
+          key,
+          record,
+          offset,
+          hostname: undefined,
+          ip,
+          resolve: later(buf, start, end, (v) => toEvent('network', v, origin, record)),
+        });
+        return;
+      }
+      case 'dns': {
+        const domain = jsonRaw(rec, Q.query);
+        if (typeof domain !== 'string' || domain.includes('\\')) break;
+        if (rule.listedDomain(domain) !== undefined) {
+          // A listed name queried by a process known to be harmless (a browser) cannot match.
+          const key = rawKey(rec, Q.contextPid);
+          if (typeof key === 'string' && analyzer.isHarmless(key)) return;
+          break;
+        }
+        // Unlisted names matter only to a process whose command line names a listed host.
+        if (!analyzer.anyWantsAllAnswers) return;
+        const key = rawKey(rec, Q.contextPid);
+        if (key === undefined || (key !== null && !analyzer.wantsAllAnswers(key))) return;
+        break;
+      }
+      case 'process': {
         const urlLike =
           rec.includes('://') &&
           (rec.includes('\\u') || rec.includes('\\/') || rule.listedUrlHosts(rec).length > 0);
-        if (image !== null && parent !== null && key !== null && !urlLike) {
-          if (key === undefined) return;
-          if (
-            !rule.processCouldMatch({ image, originalFileName: undefined, parentImage: parent })
-          ) {
-            return;
-          }
-          const held = heldProcessFields(rec);
-          if (held !== null) {
-            // Held as its raw JSON string values, not the whole record: several times smaller.
-            analyzer.processRef({
-              key,
-              record,
-              offset,
-              resolve: () => {
-                const v = unescapeFields(key, held);
-                return 'skip' in v ? (v as RecordSkip) : toProcess(v);
-              },
-            });
-            return;
-          }
-        }
-      } else {
-        const key = rawKey(rec, Q.contextPid);
-        if (key !== null) {
-          // Held unparsed: only a join (DNS answer, command-line URL) can make it matter.
-          analyzer.connection({
-            key,
-            record,
-            offset,
-            hostname: undefined,
-            resolve: later(buf, start, end, (v) => toEvent(kind, v, origin, record)),
-          });
+        if (urlLike) break;
+        const image = jsonBasename(rec, Q.image);
+        const parent = jsonBasename(rec, Q.parentImage);
+        if (image === null || parent === null) break;
+        const key = rawKey(rec, Q.targetPid);
+        if (key === null) break;
+        if (key === undefined) return;
+        if (!rule.processCouldMatch({ image, originalFileName: undefined, parentImage: parent })) {
+          analyzer.harmless(key);
           return;
         }
+        const held = heldProcessFields(rec);
+        if (held === null) break;
+        // Held as its raw JSON string values, not the whole record: several times smaller.
+        analyzer.processRef({
+          key: detach(key),
+          record,
+          offset,
+          resolve: () => {
+            const v = unescapeFields(key, held);
+            return 'skip' in v ? (v as RecordSkip) : toProcess(v);
+          },
+        });
+        return;
       }
     }
-    full(buf, s, start, end, record, offset);
+    parseNow(s, start, end, record, offset);
   };
 
   return o.mode === 'full' ? full : fast;

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { XMLParser } from 'fast-xml-parser';
 import { basename, detach, utf8Of, xmlData, xmlElementText } from '../engine/fields.ts';
+import { excerptOf } from '../engine/split.ts';
 import type { EventKind, NormalizedEvent } from '../event/types.ts';
 import type { CompiledRule } from '../rule/types.ts';
 import { parseUtcTime } from './time.ts';
@@ -11,7 +12,8 @@ export const SYSMON_EVENTS = {
   '1': 'process',
   '3': 'network',
   '22': 'dns',
-} as const satisfies Record<string, EventKind | 'process'>;
+  '5': 'end',
+} as const satisfies Record<string, EventKind | 'process' | 'end'>;
 
 /** Normalized field <- Sysmon `<Data Name=…>` (SPEC §2). */
 export const SYSMON_FIELDS = {
@@ -187,35 +189,56 @@ function toEvent(
   return e;
 }
 
-/** The `<Data>` names a connection needs (SPEC §2), read off the raw text when entity-free. */
-const NETWORK_FIELDS = [
-  SYSMON_FIELDS.processKey,
-  SYSMON_FIELDS.image,
-  SYSMON_FIELDS.user,
-  SYSMON_FIELDS.time,
-  SYSMON_FIELDS.hostname,
-  SYSMON_FIELDS.ip,
-  SYSMON_FIELDS.port,
-  SYSMON_FIELDS.initiated,
-] as const;
+/** The `<Data>` names each event kind needs (SPEC §2), read off the raw text when entity-free. */
+const EVENT_FIELDS: Record<EventKind, readonly string[]> = {
+  network: [
+    SYSMON_FIELDS.processKey,
+    SYSMON_FIELDS.image,
+    SYSMON_FIELDS.user,
+    SYSMON_FIELDS.time,
+    SYSMON_FIELDS.hostname,
+    SYSMON_FIELDS.ip,
+    SYSMON_FIELDS.port,
+    SYSMON_FIELDS.initiated,
+  ],
+  dns: [
+    SYSMON_FIELDS.processKey,
+    SYSMON_FIELDS.image,
+    SYSMON_FIELDS.user,
+    SYSMON_FIELDS.time,
+    SYSMON_FIELDS.query,
+    SYSMON_FIELDS.answers,
+  ],
+};
 
 const SYSTEM_TIME = /SystemTime=['"]([^'"&]*)['"]/;
 
-/** A connection's fields, detached from the chunk; null when an entity needs the parser. */
-function heldNetworkFields(rec: string): {
+/**
+ * The fields an event of `kind` needs, read off the record's latin1 text; null when an entity
+ * (or an odd layout) needs the parser. The `<Data>` values are still latin1: see decodeHeld.
+ */
+function heldFields(
+  rec: string,
+  kind: EventKind,
+): {
   data: Array<[string, string]>;
   computer: string | undefined;
   systemTime: string | undefined;
 } | null {
+  // Declarations, comments and CDATA, or a record missing its blocks: the parser decides (and
+  // refuses a DTD, reports what is malformed).
+  if (rec.includes('<!') || !rec.includes('</System>') || !rec.includes('</EventData>'))
+    return null;
   const data: Array<[string, string]> = [];
-  for (const name of NETWORK_FIELDS) {
+  for (const name of EVENT_FIELDS[kind]) {
     const v = xmlData(rec, name);
     if (v === null) return null;
-    if (v !== undefined) data.push([name, detach(v)]);
+    if (v !== undefined) data.push([name, v]);
   }
   const computer = xmlElementText(rec, 'Computer');
   if (computer?.includes('&')) return null;
   const time = SYSTEM_TIME.exec(rec)?.[1];
+  // Flat copies: the event may wait among the candidates, and these are slices of its text.
   return { data, computer: detach(computer), systemTime: detach(time) };
 }
 
@@ -284,6 +307,11 @@ export function createSysmonReader(o: SysmonReaderOptions) {
       if (info) analyzer.process(info);
       return;
     }
+    if (kind === 'end') {
+      const key = sysmonProcessKey(p.data[SYSMON_FIELDS.processKey]);
+      if (key) analyzer.processEnd(key);
+      return;
+    }
     const e = toEvent(kind, p, origin, record);
     if (e === undefined) return;
     if ('skip' in e) {
@@ -297,6 +325,7 @@ export function createSysmonReader(o: SysmonReaderOptions) {
         record,
         offset,
         hostname: e.dst_endpoint?.hostname,
+        ip: e.dst_endpoint?.ip,
         resolve: () => e,
       });
     }
@@ -324,23 +353,62 @@ export function createSysmonReader(o: SysmonReaderOptions) {
   ) => full(buf, '', start, end, record, offset);
 
   /** Keeps the record's bytes and parses them only if asked. */
-  const later = <T>(
-    buf: Buffer,
-    start: number,
-    end: number,
-    then: (p: ParsedSysmon) => T | undefined,
-  ) => {
-    // A flat latin1 string of the bytes: exact (one char per byte), owned, and not carved from
-    // Buffer's shared 8 KiB pool, whose slabs a long-held FIFO would keep pinned.
-    const held = buf.toString('latin1', start, end);
-    return (): T | RecordSkip | undefined => {
+  const later =
+    <T>(latin1: string, start: number, end: number, then: (p: ParsedSysmon) => T | undefined) =>
+    (): T | RecordSkip | undefined => {
       o.parsed();
-      const copy = Buffer.from(held, 'latin1');
+      const copy = Buffer.from(latin1.slice(start, end), 'latin1');
       if (!isUtf8(copy)) return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
       const p = parseSysmonEvent(copy.toString('utf8'));
       return 'skip' in p ? p : then(p);
     };
+
+  // Closures that outlive the record are made here, not inside `fast`: a closure there would
+  // share `fast`'s context, and with it the whole chunk's text.
+
+  /**
+   * The event read off an entity-free record's latin1 text, without the XML parser; null when
+   * the record needs the parser.
+   */
+  const eventFromText = (
+    kind: EventKind,
+    text: string,
+    record: number,
+  ): NormalizedEvent | RecordSkip | undefined | null => {
+    const held = heldFields(text, kind);
+    if (held === null) return null;
+    const decoded = decodeHeld(held.data);
+    if ('skip' in decoded) return decoded;
+    const id = kind === 'dns' ? '22' : '3';
+    const p: ParsedSysmon = {
+      eventId: id,
+      computer: held.computer,
+      systemTime: held.systemTime,
+      data: decoded.data,
+    };
+    return toEvent(kind, p, origin, record);
   };
+
+  /** A connection's event, decoded from its bytes only when a join asks for it. */
+  const heldConnection =
+    (buf: Buffer, start: number, end: number, record: number) =>
+    (): NormalizedEvent | RecordSkip | undefined => {
+      const text = buf.toString('latin1', start, end);
+      const e = eventFromText('network', text, record);
+      return e === null
+        ? later(text, 0, text.length, (p) => toEvent('network', p, origin, record))()
+        : e;
+    };
+
+  /** A process's context from its entity-free values, read off the latin1 view. */
+  const heldProcess =
+    (key: string, held: ReadonlyArray<readonly [string, string]>) =>
+    (): ProcessInfo | RecordSkip | undefined => {
+      const decoded = decodeHeld(held);
+      if ('skip' in decoded) return decoded;
+      const data = { ...decoded.data, [SYSMON_FIELDS.processKey]: key };
+      return toProcess({ eventId: '1', computer: undefined, systemTime: undefined, data });
+    };
 
   const fast = (
     buf: Buffer,
@@ -359,9 +427,32 @@ export function createSysmonReader(o: SysmonReaderOptions) {
     }
     const rec = str.slice(start, end); // bounds every search below to this record
     const f = SYSMON_FIELDS;
-    if (kind === 'dns') {
+    if (kind === 'end') {
+      const guid = xmlData(rec, f.processKey);
+      if (guid !== null) {
+        const key = detach(sysmonProcessKey(guid));
+        if (key !== undefined) analyzer.processEnd(key);
+        return;
+      }
+    } else if (kind === 'dns') {
       const q = xmlData(rec, f.query);
-      if (typeof q === 'string' && rule.listedDomain(q) === undefined) {
+      if (typeof q === 'string' && rule.listedDomain(q) !== undefined) {
+        // A listed name queried by a process known to be harmless (a browser) cannot match.
+        const guid = xmlData(rec, f.processKey);
+        const key = typeof guid === 'string' ? sysmonProcessKey(guid) : undefined;
+        if (key !== undefined && analyzer.isHarmless(key)) return;
+        // A candidate: read it off the text when entity-free (the XML parser costs ~0.1 ms).
+        const e = eventFromText('dns', rec, record);
+        if (e !== null) {
+          if (e === undefined) return;
+          if ('skip' in e) {
+            o.skip(e.skip, e.message, record, offset, excerptOf(buf, start, end));
+            return;
+          }
+          analyzer.dns(e);
+          return;
+        }
+      } else if (typeof q === 'string') {
         // Unlisted names matter only to a process whose command line names a listed host.
         if (!analyzer.anyWantsAllAnswers) return;
         const guid = xmlData(rec, f.processKey);
@@ -381,7 +472,10 @@ export function createSysmonReader(o: SysmonReaderOptions) {
         // Detached: the key outlives the record (a slice would pin the whole chunk string).
         const key = detach(sysmonProcessKey(guid));
         if (key === undefined) return;
-        if (!rule.processCouldMatch({ image, originalFileName: ofn, parentImage: parent })) return;
+        if (!rule.processCouldMatch({ image, originalFileName: ofn, parentImage: parent })) {
+          analyzer.harmless(key);
+          return;
+        }
         const cmd = xmlData(rec, f.cmdLine);
         const user = xmlData(rec, f.user);
         if (cmd !== null && user !== null) {
@@ -396,51 +490,33 @@ export function createSysmonReader(o: SysmonReaderOptions) {
           ] as const) {
             if (v !== undefined) held.push([k, detach(v)]);
           }
-          analyzer.processRef({
-            key,
-            record,
-            offset,
-            resolve: () => {
-              const decoded = decodeHeld(held);
-              if ('skip' in decoded) return decoded;
-              const data = { ...decoded.data, [f.processKey]: key };
-              return toProcess({ eventId: '1', computer: undefined, systemTime: undefined, data });
-            },
-          });
+          analyzer.processRef({ key, record, offset, resolve: heldProcess(key, held) });
           return;
         }
         analyzer.processRef({
           key,
           record,
           offset,
-          resolve: later(buf, start, end, toProcess),
+          // A flat copy of the record: a process is kept far longer than a chunk should be.
+          resolve: later(buf.toString('latin1', start, end), 0, end - start, toProcess),
         });
         return;
       }
     } else {
       const hostname = xmlData(rec, f.hostname);
       const guid = xmlData(rec, f.processKey);
-      const held = hostname !== null && guid !== null ? heldNetworkFields(rec) : null;
-      if (held !== null) {
-        // Held as its few fields (~0.2 KiB, not the ~1.4 KiB record): only a join (DNS answer,
-        // command-line URL) can make it matter, and then it is decoded and normalized.
+      const ip = xmlData(rec, f.ip);
+      if (hostname !== null && guid !== null && ip !== null) {
+        // Held unread (the chunk's latin1 view, released with the join window): only a listed
+        // hostname or a join (DNS answer, command-line URL) can make it matter.
         analyzer.connection({
-          key: detach(sysmonProcessKey(guid ?? undefined)),
+          key: sysmonProcessKey(guid),
           record,
           offset,
-          hostname: detach(nonEmpty(hostname ?? undefined)),
-          resolve: () => {
-            const decoded = decodeHeld(held.data);
-            if ('skip' in decoded) return decoded;
-            const { data } = decoded;
-            const p: ParsedSysmon = {
-              eventId: '3',
-              computer: held.computer,
-              systemTime: held.systemTime,
-              data,
-            };
-            return toEvent('network', p, origin, record);
-          },
+          hostname: nonEmpty(hostname),
+          ip: nonEmpty(ip)?.toLowerCase(),
+          // The decoded bytes, outside the JS heap; the join window bounds how long they stay.
+          resolve: heldConnection(buf, start, end, record),
         });
         return;
       }

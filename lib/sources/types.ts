@@ -23,6 +23,11 @@ export interface ConnectionRef {
   offset: number;
   /** DestinationHostname as written (may be empty, `-`, or a reverse-DNS name). */
   hostname: string | undefined;
+  /**
+   * Destination IP as the normalized event will have it (lower-case); undefined when absent or
+   * not cheaply readable (any DNS answer of the process may then join it).
+   */
+  ip: string | undefined;
   /** The normalized event, or a skip when the record turns out to be malformed. */
   resolve(): NormalizedEvent | RecordSkip | undefined;
 }
@@ -47,6 +52,9 @@ export interface ProcessRef {
 export interface AnalyzerInput {
   process(p: ProcessInfo): void;
   processRef(ref: ProcessRef): void;
+  /** The process's own record shows it cannot match: its events can be dropped on arrival. */
+  harmless(key: string): void;
+  isHarmless(key: string): boolean;
   /**
    * True when a DNS answer of this process matters even for an unlisted name: the process has a
    * listed URL host in its command line, and an answer of its own DNS queries outranks it (SPEC §2).
@@ -55,6 +63,8 @@ export interface AnalyzerInput {
   /** True when any process wants all answers (lets the pre-filter skip reading keys at all). */
   readonly anyWantsAllAnswers: boolean;
   hostName(sensorId: string, hostname: string): void;
+  /** The process ended (Falcon EndOfProcess, Sysmon EventID 5): its state may go soon. */
+  processEnd(key: string): void;
   dns(e: NormalizedEvent): void;
   connection(ref: ConnectionRef): void;
 }

@@ -5,12 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  QueryCommand,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import type { AlertGroup, GroupKey } from '../../lib/alert/index.ts';
 import { createStateTable } from '../../lib/cli/local-stack.ts';
@@ -25,7 +20,7 @@ export interface Dynalite {
 }
 
 /** Seconds to wait for CREATING → ACTIVE (dynalite is told to take 0 ms). */
-const TABLE_WAIT_SECONDS = 10;
+const _TABLE_WAIT_SECONDS = 10;
 
 export async function startDynalite(): Promise<Dynalite> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
