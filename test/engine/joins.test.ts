@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { type ScanLimits, scanObject } from '../../lib/engine/index.ts';
+import { defaultRule } from '../../lib/rule/index.ts';
+import { chunks, falconGroup, falconLines } from './fixtures.ts';
+
+/**
+ * The joins of SPEC §2 under the engine's memory bounds (lib/engine/limits.ts): a connection
+ * waits for the DNS answer that names its host and is joined when it arrives; what is kept is
+ * bounded by bytes of input and by process ends, never by the size of the object.
+ */
+
+/** powershell (aid a1, pid 100) connecting to the IP its pastebin.com query resolved to. */
+const connection =
+  '{"event_simpleName":"NetworkConnectIP4","aid":"a1","ContextProcessId":"100","RemoteAddressIP4":"104.20.67.143","RemotePort":"443","ConnectionDirection":"0","ContextTimeStamp":"1709287200.100"}';
+const CONNECTION_TIME = Date.parse('2024-03-01T10:00:00.100Z');
+
+/** Unrelated outbound connections of other processes (~230 bytes each). */
+function otherConnections(n: number): string[] {
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      `{"event_simpleName":"NetworkConnectIP4","aid":"a1","ContextProcessId":"${900_000 + i}","RemoteAddressIP4":"10.0.${(i >> 8) & 255}.${i & 255}","RemotePort":"443","ConnectionDirection":"0","ContextTimeStamp":"1709287201.000"}`,
+  );
+}
+
+const processOf = (pid: number, image: string) =>
+  `{"event_simpleName":"ProcessRollup2","aid":"a1","TargetProcessId":"${pid}","ImageFileName":"\\\\Device\\\\HarddiskVolume2\\\\Windows\\\\System32\\\\${image}","CommandLine":"${image}","ParentBaseFileName":"explorer.exe","UserName":"jdoe","timestamp":"1709287199000"}`;
+const endOf = (pid: number) =>
+  `{"event_simpleName":"EndOfProcess","aid":"a1","TargetProcessId":"${pid}","ContextTimeStamp":"1709287202.000"}`;
+/** powershell without a URL in its command line: only the DNS answer can name its host. */
+const powershell = processOf(100, 'powershell.exe');
+
+async function scan(lines: string[], mode: 'fast' | 'full', limits: Partial<ScanLimits> = {}) {
+  return scanObject(chunks(Buffer.from(lines.join('\n'))), {
+    origin: 'joins.ndjson',
+    rule: defaultRule(),
+    mode,
+    limits,
+  });
+}
+
+describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)', (mode) => {
+  it('joins a connection to the DNS answer written after it, however many connections follow', async () => {
+    // Arrange: 60,000 other connections after the join (more than the connections that may wait)
+    const lines = [
+      falconLines.aidmaster,
+      powershell,
+      connection,
+      falconLines.dns,
+      ...otherConnections(60_000),
+    ];
+    // Act
+    const { groups } = await scan(lines, mode);
+    // Assess: the DNS query and the connection, one group (SPEC §3)
+    expect(groups).toHaveLength(1);
+    expect(groups[0]).toMatchObject({
+      key: { host: 'WKS-7', user: 'jdoe', process: 'powershell.exe', domain: 'pastebin.com' },
+      count: 2,
+      firstSeen: CONNECTION_TIME,
+      lastSeen: falconGroup.firstSeen,
+    });
+  });
+
+  it('joins a connection whose DNS answer comes thousands of records later, within the window', async () => {
+    // Arrange: ~2.3 MB between them, under the 16 MiB window
+    const lines = [
+      falconLines.aidmaster,
+      powershell,
+      connection,
+      ...otherConnections(10_000),
+      falconLines.dns,
+    ];
+    // Act
+    const { groups } = await scan(lines, mode);
+    // Assess
+    expect(groups.map((g) => g.count)).toEqual([2]);
+  });
+
+  it('lets a connection go once its wait passes maxPendingBytes: only the DNS query matches', async () => {
+    // Arrange: ~23 KB between the connection and its answer, with a 10 KB window
+    const lines = [
+      falconLines.aidmaster,
+      powershell,
+      connection,
+      ...otherConnections(100),
+      falconLines.dns,
+    ];
+    // Act
+    const bounded = await scan(lines, mode, { maxPendingBytes: 10_000 });
+    const unbounded = await scan(lines, mode);
+    // Assess
+    expect(bounded.groups.map((g) => g.count)).toEqual([1]);
+    expect(bounded.groups[0]?.firstSeen).toBe(falconGroup.firstSeen);
+    expect(unbounded.groups.map((g) => g.count)).toEqual([2]);
+  });
+
+  it('forgets an ended process once maxEndedProcesses other processes have ended', async () => {
+    // Arrange: powershell ends, then three cmd.exe processes (which could match) start and end
+    const others = [201, 202, 203].flatMap((pid) => [processOf(pid, 'cmd.exe'), endOf(pid)]);
+    const lines = [falconLines.aidmaster, powershell, endOf(100), ...others, falconLines.dns];
+    // Act
+    const forgotten = await scan(lines, mode, { maxEndedProcesses: 3 });
+    const kept = await scan(lines, mode, { maxEndedProcesses: 4 });
+    // Assess: without its process record a Falcon DNS query names no process (SPEC §2)
+    expect(forgotten.groups).toEqual([]);
+    expect(kept.groups.map((g) => g.key.process)).toEqual(['powershell.exe']);
+  });
+
+  it('keeps an ended process while records written after its end still need it', async () => {
+    // Arrange: the DNS query and connection come after the EndOfProcess record
+    const lines = [falconLines.aidmaster, powershell, endOf(100), connection, falconLines.dns];
+    // Act
+    const { groups } = await scan(lines, mode);
+    // Assess
+    expect(groups.map((g) => g.count)).toEqual([2]);
+  });
+
+  it('drops the events of a process whose own record shows it cannot match', async () => {
+    // Arrange: chrome.exe (an excluded client) resolving and connecting to pastebin.com
+    const chrome = processOf(100, 'chrome.exe');
+    const lines = [falconLines.aidmaster, chrome, connection, falconLines.dns];
+    // Act
+    const { groups, stats } = await scan(lines, mode);
+    // Assess: nothing matches; the fast path parsed only the aidmaster record
+    expect(groups).toEqual([]);
+    expect(stats.recordsParsed).toBe(mode === 'fast' ? 1 : lines.length);
+  });
+});
