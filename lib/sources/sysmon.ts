@@ -242,6 +242,15 @@ function heldFields(
   return { data, computer: detach(computer), systemTime: detach(time) };
 }
 
+/** An EventID 1 event of just these `<Data>` values, written as they were (latin1 view). */
+function minimalProcessEvent(fields: ReadonlyArray<readonly [string, string | undefined]>): string {
+  let data = '';
+  for (const [name, value] of fields) {
+    if (value !== undefined) data += `<Data Name='${name}'>${value}</Data>`;
+  }
+  return `<Event><System><EventID>1</EventID></System><EventData>${data}</EventData></Event>`;
+}
+
 /** Held `<Data>` values (read off the latin1 view) decoded as the UTF-8 they are. */
 function decodeHeld(
   held: ReadonlyArray<readonly [string, string]>,
@@ -493,12 +502,27 @@ export function createSysmonReader(o: SysmonReaderOptions) {
           analyzer.processRef({ key, record, offset, resolve: heldProcess(key, held) });
           return;
         }
+        // Entity references in the command line or user (`&quot;` is common): keep the five
+        // values as written in a minimal event, which the parser decodes exactly as it would
+        // the record, at a third of the record's size. A flat copy: processes outlive chunks.
+        const rawCmd = xmlData(rec, f.cmdLine, 0, rec.length, true);
+        const rawUser = xmlData(rec, f.user, 0, rec.length, true);
+        const text =
+          rawCmd === null || rawUser === null
+            ? buf.toString('latin1', start, end)
+            : minimalProcessEvent([
+                [f.processKey, guid],
+                [f.image, image],
+                [f.originalFileName, ofn],
+                [f.parentImage, parent],
+                [f.cmdLine, rawCmd],
+                [f.user, rawUser],
+              ]);
         analyzer.processRef({
           key,
           record,
           offset,
-          // A flat copy of the record: a process is kept far longer than a chunk should be.
-          resolve: later(buf.toString('latin1', start, end), 0, end - start, toProcess),
+          resolve: later(detach(text), 0, text.length, toProcess),
         });
         return;
       }
