@@ -167,7 +167,14 @@ export class ObjectAnalyzer implements AnalyzerInput {
     let ctx = this.processes.get(key);
     if (!ctx) {
       ctx = {};
-      boundedSet(this.processes, key, ctx, this.limits.maxProcessContexts);
+      if (boundedSet(this.processes, key, ctx, this.limits.maxProcessContexts) > 0) {
+        this.onSkip(
+          'context-evicted',
+          `the oldest process context was dropped: more than ${this.limits.maxProcessContexts} processes that could match were held`,
+          0,
+          0,
+        );
+      }
     }
     return ctx;
   }

@@ -15,10 +15,12 @@ export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024 * 1024;
 /**
  * Processes kept for joins (Sysmon ProcessGuid / Falcon aid+pid). Only processes that could make
  * an event match are kept (suspicious or Office-spawned by name, or a listed host in their command
- * line), so in real batches this holds a few hundred entries; the bound only caps a hostile input.
- * Held as the few fields a context needs (~0.3 KiB, decoded only when an event needs them):
- * 100,000 is ~30 MiB at worst, and covers every scripting engine and LOLBin started in a 1 GiB
- * batch.
+ * line), and a process is forgotten `MAX_ENDED_PROCESSES` ends after its own; so this holds the
+ * could-match processes alive, plus those whose end the object never shows (Sysmon often logs no
+ * EventID 5). Held as the few fields a context needs (~0.3–0.7 KiB, decoded only when an event
+ * needs them): 100,000 is ~50 MiB at worst. Past it, the oldest is dropped (`context-evicted`).
+ * The same bound caps the keys of processes known not to match (cleared when full: only pruning
+ * is lost, never a match).
  */
 export const MAX_PROCESS_CONTEXTS = 100_000;
 
@@ -27,12 +29,16 @@ export const MAX_HOST_NAMES = 100_000;
 
 /**
  * How far back, in decoded bytes, a connection waits for the join that could name its host (a
- * connection can precede the DNS answer or the process record that explains it). Records of one
- * process sit seconds apart, so 16 MiB (~20,000 records) covers real reordering; a connection
- * that waited longer had no join and is dropped. Waiting connections keep the decoded text they
- * were read from, so this also bounds that memory: ~16 MiB.
+ * connection can precede the DNS answer or the process record that explains it). A join that
+ * arrives resolves the connections waiting for it at once, so the window only has to cover
+ * reordering: records of one process sit seconds apart, and 8 MiB is ~10,000 FDR records or
+ * ~6,000 Sysmon events. A connection that waited longer had no join and is dropped, silently:
+ * almost every connection ends this way, because almost none goes to a listed host. Waiting
+ * connections keep the decoded bytes they were read from (outside the JS heap), so this also
+ * bounds that memory. (On the 1 GiB benchmark, 4 MiB instead of 16 MiB saved ~14 MiB of peak
+ * RSS and ~3 % of the time, and lost no match.)
  */
-export const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+export const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 
 /** Connections waiting at once, whatever their size (a cap for hostile, tiny records). */
 export const MAX_PENDING_CONNECTIONS = 50_000;
@@ -51,7 +57,11 @@ export const MAX_ENDED_PROCESSES = 8_192;
  */
 export const MAX_CANDIDATES = 10_000;
 
-/** Listed-domain DNS answers (ip -> names) kept for connection joins. */
+/**
+ * DNS answers (ip -> names) kept for connection joins: listed names, and every name for a process
+ * with a listed URL host. Forgotten with their process; past this many, the oldest process's go
+ * (`context-evicted`).
+ */
 export const MAX_DNS_ANSWERS = 100_000;
 
 /** Evidence items of each kind per alert group (SPEC §3). */

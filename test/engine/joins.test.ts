@@ -62,7 +62,7 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
   });
 
   it('joins a connection whose DNS answer comes thousands of records later, within the window', async () => {
-    // Arrange: ~2.3 MB between them, under the 16 MiB window
+    // Arrange: ~2.3 MB between them, under the 8 MiB window
     const lines = [
       falconLines.aidmaster,
       powershell,
