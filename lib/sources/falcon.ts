@@ -490,9 +490,12 @@ export function createFalconReader(o: FalconReaderOptions) {
         break;
       }
       case 'process': {
+        // A URL (or one that escapes could spell: `https:\/\/`, `\u003a`) needs the parser,
+        // so that its hosts are read exactly as the parse-everything path reads them.
         const urlLike =
-          rec.includes('://') &&
-          (rec.includes('\\u') || rec.includes('\\/') || rule.listedUrlHosts(rec).length > 0);
+          rec.includes('\\u') ||
+          rec.includes('\\/') ||
+          (rec.includes('://') && rule.listedUrlHosts(rec).length > 0);
         if (urlLike) break;
         const image = jsonBasename(rec, Q.image);
         const parent = jsonBasename(rec, Q.parentImage);

