@@ -242,6 +242,25 @@ function heldFields(
   return { data, computer: detach(computer), systemTime: detach(time) };
 }
 
+const XML_ENTITIES: Record<string, string> = {
+  '&quot;': '"',
+  '&amp;': '&',
+  '&lt;': '<',
+  '&gt;': '>',
+  '&apos;': "'",
+};
+const XML_ENTITY = /&(?:quot|amp|lt|gt|apos);/g;
+
+/**
+ * Text as written with its XML entity references decoded, as the parser decodes them (one pass:
+ * `&amp;lt;` is `&lt;`); undefined when it holds any other reference, which needs the parser.
+ */
+function decodeXmlEntities(raw: string): string | undefined {
+  if (!raw.includes('&')) return raw;
+  if (raw.replace(XML_ENTITY, '').includes('&')) return undefined;
+  return raw.replace(XML_ENTITY, (e) => XML_ENTITIES[e] ?? e);
+}
+
 /** An EventID 1 event of just these `<Data>` values, written as they were (latin1 view). */
 function minimalProcessEvent(fields: ReadonlyArray<readonly [string, string | undefined]>): string {
   let data = '';
@@ -419,6 +438,12 @@ export function createSysmonReader(o: SysmonReaderOptions) {
       return toProcess({ eventId: '1', computer: undefined, systemTime: undefined, data });
     };
 
+  /** True when the command line, as written, may name a listed URL host (SPEC §2). */
+  const namesListedHost = (rawCmd: string): boolean => {
+    const text = decodeXmlEntities(rawCmd);
+    return text === undefined || rule.listedUrlHosts(text).length > 0;
+  };
+
   const fast = (
     buf: Buffer,
     str: string,
@@ -482,8 +507,7 @@ export function createSysmonReader(o: SysmonReaderOptions) {
         rawCmd === null ||
         (rawCmd !== undefined &&
           (rawCmd.includes('&#') || // a character reference could spell its `:` or `/`
-            (rawCmd.includes('://') &&
-              (rawCmd.includes('&') || rule.listedUrlHosts(rawCmd).length > 0))));
+            (rawCmd.includes('://') && namesListedHost(rawCmd))));
       if (image !== null && ofn !== null && parent !== null && guid !== null && !urlLike) {
         // Detached: the key outlives the record (a slice would pin the whole chunk string).
         const key = detach(sysmonProcessKey(guid));
