@@ -184,6 +184,7 @@ export interface FalconReaderOptions {
 const q = (name: string) => `"${name}"`;
 const Q = {
   query: q(FALCON_FIELDS.query),
+  cmdLine: q(FALCON_FIELDS.cmdLine),
   image: q(FALCON_FIELDS.image),
   parentImage: q(FALCON_FIELDS.parentImage),
   sensor: q(FALCON_FIELDS.sensor),
@@ -232,6 +233,17 @@ function unescapeFields(key: string, held: HeldFields): Json | RecordSkip {
     v[field] = text.includes('\\') ? JSON.parse(`"${text}"`) : text;
   }
   return v;
+}
+
+/** True when the raw JSON string holds the escape `\` + `char` (`\\u` is an escaped backslash). */
+function hasEscape(raw: string, char: number): boolean {
+  let i = raw.indexOf('\\');
+  while (i >= 0) {
+    const next = raw.charCodeAt(i + 1);
+    if (next === char) return true;
+    i = raw.indexOf('\\', i + 2); // skips the escaped character, a backslash included
+  }
+  return false;
 }
 
 /** A record without an event name (sensor inventory such as aidmaster). */
@@ -490,12 +502,15 @@ export function createFalconReader(o: FalconReaderOptions) {
         break;
       }
       case 'process': {
-        // A URL (or one that escapes could spell: `https:\/\/`, `\u003a`) needs the parser,
-        // so that its hosts are read exactly as the parse-everything path reads them.
+        // A URL in the command line (or one that escapes could spell: `https:\/\/`, `\u003a`)
+        // needs the parser, so that its hosts are read exactly as the full parse reads them.
+        const cmd = jsonRaw(rec, Q.cmdLine);
         const urlLike =
-          rec.includes('\\u') ||
-          rec.includes('\\/') ||
-          (rec.includes('://') && rule.listedUrlHosts(rec).length > 0);
+          cmd === null ||
+          (cmd !== undefined &&
+            (hasEscape(cmd, 117 /* u */) ||
+              hasEscape(cmd, 47 /* / */) ||
+              (cmd.includes('://') && rule.listedUrlHosts(cmd).length > 0)));
         if (urlLike) break;
         const image = jsonBasename(rec, Q.image);
         const parent = jsonBasename(rec, Q.parentImage);
