@@ -363,14 +363,44 @@ function isEventOpen(str: string, i: number): boolean {
  * it for the next chunk) or ignore it (inside an event, where the carry re-checks it later).
  */
 function findEventOpen(str: string, from: number, to: number, cutOff: boolean): number {
-  let i = str.indexOf(EVENT_OPEN, from);
-  while (i >= 0 && i < to) {
-    if (i + EVENT_OPEN.length >= str.length) return cutOff ? i : -1;
-    if (isEventOpen(str, i)) return i;
-    i = str.indexOf(EVENT_OPEN, i + 1);
+  // One regex scan passes over `<EventID>`, `<EventRecordID>` and `<EventData>` inside an event,
+  // where indexOf would stop at each (the chars after `<Event` are those of isEventOpen).
+  EVENT_OPEN_RE.lastIndex = from;
+  if (EVENT_OPEN_RE.test(str)) {
+    const i = EVENT_OPEN_RE.lastIndex - EVENT_OPEN.length - 1;
+    return i < to ? i : -1;
+  }
+  // `<Event` at the very end, its next char not here yet.
+  const i = str.length - EVENT_OPEN.length;
+  return cutOff && i >= from && i < to && str.startsWith(EVENT_OPEN, i) ? i : -1;
+}
+
+/**
+ * Inside an event that starts before `from`: where the first `</Event>` or event open at or after
+ * `from` begins, whichever comes first (-1 when neither does). It hops between occurrences of
+ * `Event`, a rarer start than `<` in XML: indexOf('</Event>') stops at every `<` and cost five
+ * times more per event, and a separate search for a nested open cost as much again.
+ */
+function nextMarker(str: string, from: number): number {
+  let i = str.indexOf('Event', from + 1);
+  while (i >= 0) {
+    const before = str.charCodeAt(i - 1);
+    if (before === 60 /* < */ && i - 1 >= from && isEventOpen(str, i - 1)) return i - 1;
+    if (
+      before === 47 /* / */ &&
+      i - 2 >= from &&
+      str.charCodeAt(i - 2) === 60 &&
+      str.charCodeAt(i + 5) === 62 /* > */
+    ) {
+      return i - 2;
+    }
+    i = str.indexOf('Event', i + 1);
   }
   return -1;
 }
+
+/** `<Event` followed by what isEventOpen accepts. */
+const EVENT_OPEN_RE = /<Event[ >\t\n\r/]/g;
 
 const DTD = /<!(DOCTYPE|ENTITY)/i;
 
@@ -396,6 +426,23 @@ export class XmlEventSplitter implements Splitter {
   ) {}
 
   feed(chunk: Buffer): void {
+    if (this.carry.size > 0 && this.carry.size < chunk.length) {
+      // Events straddle chunk boundaries, so there is nearly always a carry, and joining it to
+      // the whole chunk would copy every byte once more. Feed the chunk in two parts instead:
+      // up to the first `</Event>` (joined to the small carry), then the rest, carry-free.
+      // Feeding in parts is what the stream does anyway; the result is the same.
+      const close = chunk.indexOf(EVENT_CLOSE);
+      const cut = close < 0 ? -1 : close + EVENT_CLOSE.length;
+      if (cut > 0 && cut < chunk.length) {
+        this.feedPart(chunk.subarray(0, cut));
+        this.feedPart(chunk.subarray(cut));
+        return;
+      }
+    }
+    this.feedPart(chunk);
+  }
+
+  private feedPart(chunk: Buffer): void {
     let buf = chunk;
     let base = this.offset;
     this.offset += chunk.length;
@@ -437,8 +484,9 @@ export class XmlEventSplitter implements Splitter {
         this.eventOffset = base + open;
         pos = open;
       }
-      const close = str.indexOf(EVENT_CLOSE, pos);
-      const next = findEventOpen(str, pos + 1, close < 0 ? n : close, false);
+      const marker = nextMarker(str, pos + 1);
+      const close = marker >= 0 && str.charCodeAt(marker + 1) === 47 /* / */ ? marker : -1;
+      const next = marker >= 0 && close < 0 ? marker : -1;
       if (next >= 0) {
         // Another event starts before this one closes: this one never closes.
         this.unclosed(buf, pos, next);
