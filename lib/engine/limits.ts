@@ -31,14 +31,16 @@ export const MAX_HOST_NAMES = 100_000;
  * How far back, in decoded bytes, a connection waits for the join that could name its host (a
  * connection can precede the DNS answer or the process record that explains it). A join that
  * arrives resolves the connections waiting for it at once, so the window only has to cover
- * reordering: records of one process sit seconds apart, and 8 MiB is ~10,000 FDR records or
- * ~6,000 Sysmon events. A connection that waited longer had no join and is dropped, silently:
- * almost every connection ends this way, because almost none goes to a listed host. Waiting
- * connections keep the decoded bytes they were read from (outside the JS heap), so this also
- * bounds that memory. (On the 1 GiB benchmark, 4 MiB instead of 16 MiB saved ~14 MiB of peak
- * RSS and ~3 % of the time, and lost no match.)
+ * reordering: records of one process sit seconds apart, and 2 MiB is ~2,500 FDR records or
+ * ~1,500 Sysmon events (the benchmark's batches reorder by at most ~300). A connection that
+ * waited longer had no join and is dropped, silently: almost every connection ends this way,
+ * because almost none goes to a listed host. Waiting connections keep the decoded bytes they
+ * were read from (outside the JS heap), so this also bounds that memory. The window is also the
+ * engine's main source of garbage-collection work: a waiting connection that outlives two
+ * young-generation collections is promoted, and on the 1 GiB Falcon benchmark an 8 MiB window
+ * cost 22 full collections against 9 at 2 MiB.
  */
-export const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+export const MAX_PENDING_BYTES = 2 * 1024 * 1024;
 
 /** Connections waiting at once, whatever their size (a cap for hostile, tiny records). */
 export const MAX_PENDING_CONNECTIONS = 50_000;

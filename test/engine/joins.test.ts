@@ -62,12 +62,12 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
   });
 
   it('joins a connection whose DNS answer comes thousands of records later, within the window', async () => {
-    // Arrange: ~2.3 MB between them, under the 8 MiB window
+    // Arrange: ~1.1 MB between them, under the 2 MiB window
     const lines = [
       falconLines.aidmaster,
       powershell,
       connection,
-      ...otherConnections(10_000),
+      ...otherConnections(5_000),
       falconLines.dns,
     ];
     // Act
