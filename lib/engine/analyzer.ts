@@ -109,11 +109,13 @@ export class ObjectAnalyzer implements AnalyzerInput {
   }
 
   process(p: ProcessInfo): void {
-    const urlHosts = p.cmdLine ? this.rule.listedUrlHosts(p.cmdLine) : [];
-    if (urlHosts.length === 0 && !this.couldMatch(p)) {
-      this.harmless(p.key); // nothing about it can match
+    if (!this.couldMatch(p)) {
+      // Nothing it does can match, URL in its command line or not: its own events carry the
+      // same image (SPEC §1 decides on the image, its identity and its parent).
+      this.harmless(p.key);
       return;
     }
+    const urlHosts = p.cmdLine ? this.rule.listedUrlHosts(p.cmdLine) : [];
     const { key, ...info } = p;
     this.harmlessKeys.delete(key);
     const ctx = this.contextFor(key);

@@ -502,16 +502,6 @@ export function createFalconReader(o: FalconReaderOptions) {
         break;
       }
       case 'process': {
-        // A URL in the command line (or one that escapes could spell: `https:\/\/`, `\u003a`)
-        // needs the parser, so that its hosts are read exactly as the full parse reads them.
-        const cmd = jsonRaw(rec, Q.cmdLine);
-        const urlLike =
-          cmd === null ||
-          (cmd !== undefined &&
-            (hasEscape(cmd, 117 /* u */) ||
-              hasEscape(cmd, 47 /* / */) ||
-              (cmd.includes('://') && rule.listedUrlHosts(cmd).length > 0)));
-        if (urlLike) break;
         const image = jsonBasename(rec, Q.image);
         const parent = jsonBasename(rec, Q.parentImage);
         if (image === null || parent === null) break;
@@ -522,6 +512,16 @@ export function createFalconReader(o: FalconReaderOptions) {
           analyzer.harmless(key);
           return;
         }
+        // A URL in the command line (or one that escapes could spell: `https:\/\/`, `\u003a`)
+        // needs the parser, so that its hosts are read exactly as the full parse reads them.
+        const cmd = jsonRaw(rec, Q.cmdLine);
+        const urlLike =
+          cmd === null ||
+          (cmd !== undefined &&
+            (hasEscape(cmd, 117 /* u */) ||
+              hasEscape(cmd, 47 /* / */) ||
+              (cmd.includes('://') && rule.listedUrlHosts(cmd).length > 0)));
+        if (urlLike) break;
         const held = heldProcessFields(rec);
         if (held === null) break;
         // Held as its raw JSON string values, not the whole record: several times smaller.

@@ -32,6 +32,33 @@ export const SYSMON_FIELDS = {
   initiated: 'Initiated',
 } as const;
 
+/** SYSMON_EVENTS by number, for the pre-filter. */
+const KIND_BY_ID: Array<(typeof SYSMON_EVENTS)[keyof typeof SYSMON_EVENTS] | undefined> = [];
+for (const [id, kind] of Object.entries(SYSMON_EVENTS)) KIND_BY_ID[Number(id)] = kind;
+
+/**
+ * The `<EventID>` of the record as a number, read in place; -1 when it is absent or not plain
+ * digits (the parser then reads it). At most five digits: Windows event ids fit in 16 bits.
+ */
+function eventIdAt(s: string, start: number, end: number): number {
+  const k = s.indexOf('<EventID', start);
+  if (k < 0 || k >= end) return -1;
+  let i = s.indexOf('>', k);
+  if (i < 0 || i >= end || s.charCodeAt(i - 1) === 47 /* / */) return -1;
+  i++;
+  while (s.charCodeAt(i) <= 32) i++;
+  let id = 0;
+  let digits = 0;
+  for (let c = s.charCodeAt(i); c >= 48 && c <= 57; c = s.charCodeAt(++i)) {
+    id = id * 10 + (c - 48);
+    if (++digits > 5) return -1;
+  }
+  while (s.charCodeAt(i) <= 32) i++;
+  // `01` is not `1` to the parse-everything path (it looks the text up): let the parser read it.
+  const leadingZero = digits > 1 && id < 10 ** (digits - 1);
+  return digits > 0 && !leadingZero && s.charCodeAt(i) === 60 /* < */ ? id : -1;
+}
+
 /** Sysmon writes this GUID for `<unknown process>`: it names no process, so it joins nothing. */
 const NULL_GUID = '{00000000-0000-0000-0000-000000000000}';
 
@@ -452,8 +479,8 @@ export function createSysmonReader(o: SysmonReaderOptions) {
     record: number,
     offset: number,
   ) => {
-    const id = xmlElementText(str, 'EventID', start, end);
-    const kind = id === undefined ? 'unknown' : SYSMON_EVENTS[id as keyof typeof SYSMON_EVENTS];
+    const id = eventIdAt(str, start, end);
+    const kind = id < 0 ? 'unknown' : KIND_BY_ID[id];
     if (kind === undefined) return; // an EventID the rule never reads
     if (kind === 'unknown') {
       parseAndDispatch(buf, start, end, record, offset); // malformed: let the parser say why
@@ -500,20 +527,24 @@ export function createSysmonReader(o: SysmonReaderOptions) {
       const ofn = xmlData(rec, f.originalFileName);
       const parent = xmlData(rec, f.parentImage);
       const guid = xmlData(rec, f.processKey);
-      // The command line as written: a URL in it (or one that entities could spell) needs the
-      // parser, so that its hosts are read exactly as the parse-everything path reads them.
-      const rawCmd = xmlData(rec, f.cmdLine, 0, rec.length, true);
-      const urlLike =
-        rawCmd === null ||
-        (rawCmd !== undefined &&
-          (rawCmd.includes('&#') || // a character reference could spell its `:` or `/`
-            (rawCmd.includes('://') && namesListedHost(rawCmd))));
-      if (image !== null && ofn !== null && parent !== null && guid !== null && !urlLike) {
+      if (image !== null && ofn !== null && parent !== null && guid !== null) {
         // Detached: the key outlives the record (a slice would pin the whole chunk string).
         const key = detach(sysmonProcessKey(guid));
         if (key === undefined) return;
         if (!rule.processCouldMatch({ image, originalFileName: ofn, parentImage: parent })) {
           analyzer.harmless(key);
+          return;
+        }
+        // The command line as written: a URL in it (or one that entities could spell) needs the
+        // parser, so that its hosts are read exactly as the parse-everything path reads them.
+        const rawCmd = xmlData(rec, f.cmdLine, 0, rec.length, true);
+        const urlLike =
+          rawCmd === null ||
+          (rawCmd !== undefined &&
+            (rawCmd.includes('&#') || // a character reference could spell its `:` or `/`
+              (rawCmd.includes('://') && namesListedHost(rawCmd))));
+        if (urlLike) {
+          parseAndDispatch(buf, start, end, record, offset);
           return;
         }
         const cmd = rawCmd?.includes('&') ? null : rawCmd;
