@@ -1,9 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import { basename, detach, find, jsonBasename, jsonRaw, utf8Of } from '../engine/fields.ts';
+import { excerptOf } from '../engine/split.ts';
 import type { EventKind, NormalizedEvent } from '../event/types.ts';
-import type { CompiledRule } from '../rule/types.ts';
 import { parseEpochMillis, parseEpochSeconds } from './time.ts';
-import type { AnalyzerInput, ProcessInfo, RecordSkip } from './types.ts';
+import type { ProcessInfo, ReaderOptions, RecordHandler, RecordSkip } from './types.ts';
 
 /** Falcon `event_simpleName` -> what the engine makes of it. Everything else is irrelevant. */
 export const FALCON_EVENTS = {
@@ -165,21 +165,6 @@ function parseJsonObject(text: string): { json: Json } | RecordSkip {
   return { json: v as Json };
 }
 
-export interface FalconReaderOptions {
-  rule: CompiledRule;
-  analyzer: AnalyzerInput;
-  origin: string;
-  mode: 'fast' | 'full';
-  skip(
-    reason: RecordSkip['skip'],
-    message: string,
-    record: number,
-    offset: number,
-    excerpt: string,
-  ): void;
-  parsed(): void;
-}
-
 /** The quoted key as it appears in JSON text, for the pre-filter. */
 const q = (name: string) => `"${name}"`;
 const Q = {
@@ -334,10 +319,6 @@ function parseFalconLatin1(s: string, start: number, end: number): { json: Json 
     : parseJsonObject(text);
 }
 
-function excerptOfLatin1(s: string, start: number, end: number): string {
-  return Buffer.from(s.slice(start, Math.min(end, start + 512)), 'latin1').toString('utf8');
-}
-
 /** `event_simpleName` (or LogScale `#event_simpleName`) read off the raw text. */
 function rawEventName(s: string, start: number, end: number): string | null | undefined {
   const v = jsonRaw(s, '"event_simpleName"', start, end);
@@ -353,7 +334,7 @@ function rawKey(rec: string, pidKey: string): string | null | undefined {
 }
 
 /** The record handler for Falcon JSON (FDR NDJSON lines, LogScale array elements). */
-export function createFalconReader(o: FalconReaderOptions) {
+export function createFalconReader(o: ReaderOptions): RecordHandler {
   const { rule, analyzer, origin } = o;
 
   const dispatch = (v: Json, record: number, offset: number, excerpt: () => string) => {
@@ -395,23 +376,26 @@ export function createFalconReader(o: FalconReaderOptions) {
       });
   };
 
-  const full = (
+  /** Reports a record the parser refused, or hands what it read to dispatch. */
+  const settle = (
+    v: { json: Json } | RecordSkip,
     buf: Buffer,
-    _s: string,
     start: number,
     end: number,
     record: number,
     offset: number,
   ) => {
-    o.parsed();
-    const bytes = buf.subarray(start, end);
-    const excerpt = () => bytes.toString('utf8', 0, 512);
-    const v = parseFalconRecord(bytes);
+    const excerpt = () => excerptOf(buf, start, end);
     if ('skip' in v) {
       o.skip(v.skip, v.message, record, offset, excerpt());
       return;
     }
     dispatch(v.json, record, offset, excerpt);
+  };
+
+  const full: RecordHandler = (buf, _s, start, end, record, offset) => {
+    o.parsed();
+    settle(parseFalconRecord(buf.subarray(start, end)), buf, start, end, record, offset);
   };
 
   /**
@@ -427,25 +411,13 @@ export function createFalconReader(o: FalconReaderOptions) {
       return 'skip' in v ? v : then(v.json);
     };
 
-  /** Parses a record the pre-filter found relevant, straight off the latin1 view when ASCII. */
-  const parseNow = (s: string, start: number, end: number, record: number, offset: number) => {
+  /** `full` for a record the pre-filter found relevant, straight off the latin1 view when ASCII. */
+  const parseNow: RecordHandler = (buf, s, start, end, record, offset) => {
     o.parsed();
-    const v = parseFalconLatin1(s, start, end);
-    if ('skip' in v) {
-      o.skip(v.skip, v.message, record, offset, excerptOfLatin1(s, start, end));
-      return;
-    }
-    dispatch(v.json, record, offset, () => excerptOfLatin1(s, start, end));
+    settle(parseFalconLatin1(s, start, end), buf, start, end, record, offset);
   };
 
-  const fast = (
-    buf: Buffer,
-    s: string,
-    start: number,
-    end: number,
-    record: number,
-    offset: number,
-  ) => {
+  const fast: RecordHandler = (buf, s, start, end, record, offset) => {
     // A record that does not look like one JSON object goes to the parser, so it is reported
     // (not-an-object, invalid-json) rather than silently dropped as irrelevant.
     if (s.charCodeAt(start) !== 123 /* { */ || s.charCodeAt(end - 1) !== 125 /* } */) {
@@ -456,11 +428,11 @@ export function createFalconReader(o: FalconReaderOptions) {
     if (kind === undefined) return;
     if (kind === UNNAMED) {
       // No event name: only sensor inventory (aidmaster) matters, and it names the host.
-      if (find(s, Q.host, start, end) >= 0) parseNow(s, start, end, record, offset);
+      if (find(s, Q.host, start, end) >= 0) parseNow(buf, s, start, end, record, offset);
       return;
     }
     if (kind === UNSURE) {
-      parseNow(s, start, end, record, offset);
+      parseNow(buf, s, start, end, record, offset);
       return;
     }
     const rec = s.slice(start, end); // bounds every search below to this record
@@ -537,7 +509,7 @@ export function createFalconReader(o: FalconReaderOptions) {
         return;
       }
     }
-    parseNow(s, start, end, record, offset);
+    parseNow(buf, s, start, end, record, offset);
   };
 
   return o.mode === 'full' ? full : fast;

@@ -3,9 +3,8 @@ import { XMLParser } from 'fast-xml-parser';
 import { basename, detach, utf8Of, xmlData, xmlElementText } from '../engine/fields.ts';
 import { excerptOf } from '../engine/split.ts';
 import type { EventKind, NormalizedEvent } from '../event/types.ts';
-import type { CompiledRule } from '../rule/types.ts';
 import { parseUtcTime } from './time.ts';
-import type { AnalyzerInput, ProcessInfo, RecordSkip } from './types.ts';
+import type { ProcessInfo, ReaderOptions, RecordHandler, RecordSkip } from './types.ts';
 
 /** Sysmon EventID -> what the engine makes of it. Every other EventID is irrelevant to the rule. */
 export const SYSMON_EVENTS = {
@@ -311,25 +310,8 @@ function decodeHeld(
   return { data };
 }
 
-export interface SysmonReaderOptions {
-  rule: CompiledRule;
-  analyzer: AnalyzerInput;
-  origin: string;
-  /** `fast`: decide on the raw text what to parse; `full`: parse every event (the naive path). */
-  mode: 'fast' | 'full';
-  skip(
-    reason: RecordSkip['skip'],
-    message: string,
-    record: number,
-    offset: number,
-    excerpt: string,
-  ): void;
-  /** Called once per record that is fully parsed. */
-  parsed(): void;
-}
-
 /** The record handler for Sysmon XML: pre-filter, parse, normalize, hand to the analyzer. */
-export function createSysmonReader(o: SysmonReaderOptions) {
+export function createSysmonReader(o: ReaderOptions): RecordHandler {
   const { rule, analyzer, origin } = o;
 
   const parse = (buf: Buffer, start: number, end: number, record: number, offset: number) => {
@@ -341,7 +323,7 @@ export function createSysmonReader(o: SysmonReaderOptions) {
         'record is not valid UTF-8',
         record,
         offset,
-        bytes.toString('utf8', 0, 512),
+        excerptOf(buf, start, end),
       );
       return undefined;
     }
@@ -386,26 +368,10 @@ export function createSysmonReader(o: SysmonReaderOptions) {
     }
   };
 
-  const full = (
-    buf: Buffer,
-    _str: string,
-    start: number,
-    end: number,
-    record: number,
-    offset: number,
-  ) => {
+  const full: RecordHandler = (buf, _str, start, end, record, offset) => {
     const p = parse(buf, start, end, record, offset);
-    if (p)
-      dispatch(p, record, offset, () => buf.toString('utf8', start, Math.min(end, start + 512)));
+    if (p) dispatch(p, record, offset, () => excerptOf(buf, start, end));
   };
-
-  const parseAndDispatch = (
-    buf: Buffer,
-    start: number,
-    end: number,
-    record: number,
-    offset: number,
-  ) => full(buf, '', start, end, record, offset);
 
   /** Keeps the record's bytes and parses them only if asked. */
   const later =
@@ -471,19 +437,12 @@ export function createSysmonReader(o: SysmonReaderOptions) {
     return text === undefined || rule.listedUrlHosts(text).length > 0;
   };
 
-  const fast = (
-    buf: Buffer,
-    str: string,
-    start: number,
-    end: number,
-    record: number,
-    offset: number,
-  ) => {
+  const fast: RecordHandler = (buf, str, start, end, record, offset) => {
     const id = eventIdAt(str, start, end);
     const kind = id < 0 ? 'unknown' : KIND_BY_ID[id];
     if (kind === undefined) return; // an EventID the rule never reads
     if (kind === 'unknown') {
-      parseAndDispatch(buf, start, end, record, offset); // malformed: let the parser say why
+      full(buf, str, start, end, record, offset); // malformed: let the parser say why
       return;
     }
     const rec = str.slice(start, end); // bounds every search below to this record
@@ -544,7 +503,7 @@ export function createSysmonReader(o: SysmonReaderOptions) {
             (rawCmd.includes('&#') || // a character reference could spell its `:` or `/`
               (rawCmd.includes('://') && namesListedHost(rawCmd))));
         if (urlLike) {
-          parseAndDispatch(buf, start, end, record, offset);
+          full(buf, str, start, end, record, offset);
           return;
         }
         const cmd = rawCmd?.includes('&') ? null : rawCmd;
@@ -606,7 +565,7 @@ export function createSysmonReader(o: SysmonReaderOptions) {
         return;
       }
     }
-    parseAndDispatch(buf, start, end, record, offset);
+    full(buf, str, start, end, record, offset);
   };
 
   return o.mode === 'full' ? full : fast;

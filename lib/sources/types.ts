@@ -1,5 +1,7 @@
+import type { RecordSink } from '../engine/split.ts';
 import type { SkipReason } from '../engine/types.ts';
 import type { NormalizedEvent } from '../event/types.ts';
+import type { CompiledRule } from '../rule/types.ts';
 
 /** What a process-creation record tells about a process (Sysmon EventID 1, Falcon ProcessRollup2). */
 export interface ProcessInfo {
@@ -71,3 +73,25 @@ export interface AnalyzerInput {
 
 export const isSkip = (v: unknown): v is RecordSkip =>
   typeof v === 'object' && v !== null && 'skip' in v;
+
+/** What a source reader is made with (the same for Sysmon and Falcon). */
+export interface ReaderOptions {
+  rule: CompiledRule;
+  analyzer: AnalyzerInput;
+  /** Named in every skip and every piece of evidence. */
+  origin: string;
+  /** `fast`: decide on the raw text what to parse; `full`: parse every record (the naive path). */
+  mode: 'fast' | 'full';
+  skip(
+    reason: RecordSkip['skip'],
+    message: string,
+    record: number,
+    offset: number,
+    excerpt: string,
+  ): void;
+  /** Called once per record that is fully parsed. */
+  parsed(): void;
+}
+
+/** A reader: what it does with each record a splitter yields. */
+export type RecordHandler = RecordSink['record'];
