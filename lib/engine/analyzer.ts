@@ -142,7 +142,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
   harmless(key: string): void {
     if (this.processes.has(key)) return;
     if (this.harmlessKeys.size >= this.limits.maxProcessContexts) this.harmlessKeys.clear(); // only pruning is lost
-    this.harmlessKeys.add(key); // readers pass flat keys (see detach)
+    this.harmlessKeys.add(detach(key)); // kept: must not pin the text it was read from
   }
 
   isHarmless(key: string): boolean {

@@ -325,12 +325,15 @@ function rawEventName(s: string, start: number, end: number): string | null | un
   return v === undefined ? jsonRaw(s, '"#event_simpleName"', start, end) : v;
 }
 
-/** The `aid:pid` key read off the raw text, or null when it cannot be read for sure. */
+/**
+ * The `aid:pid` key read off the raw text, or null when it cannot be read for sure. It may share
+ * the chunk's text: whoever keeps it makes a flat copy (the analyzer does for what it keeps).
+ */
 function rawKey(rec: string, pidKey: string): string | null | undefined {
   const aid = jsonRaw(rec, Q.sensor);
   const pid = jsonRaw(rec, pidKey);
   if (aid === null || pid === null || aid?.includes('\\') || pid?.includes('\\')) return null;
-  return detach(processKey(aid, pid));
+  return processKey(aid, pid);
 }
 
 /** The record handler for Falcon JSON (FDR NDJSON lines, LogScale array elements). */
@@ -409,6 +412,14 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
       o.parsed();
       const v = parseFalconRecord(buf.subarray(start, end));
       return 'skip' in v ? v : then(v.json);
+    };
+
+  /** A process's context from its held raw values (made here: a closure in `fast` would share
+   * `fast`'s context, and with it the chunk's text). */
+  const heldProcess =
+    (key: string, held: HeldFields) => (): ProcessInfo | RecordSkip | undefined => {
+      const v = unescapeFields(key, held);
+      return 'skip' in v ? (v as RecordSkip) : toProcess(v);
     };
 
   /** `full` for a record the pre-filter found relevant, straight off the latin1 view when ASCII. */
@@ -497,15 +508,8 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
         const held = heldProcessFields(rec);
         if (held === null) break;
         // Held as its raw JSON string values, not the whole record: several times smaller.
-        analyzer.processRef({
-          key: detach(key),
-          record,
-          offset,
-          resolve: () => {
-            const v = unescapeFields(key, held);
-            return 'skip' in v ? (v as RecordSkip) : toProcess(v);
-          },
-        });
+        const flat = detach(key);
+        analyzer.processRef({ key: flat, record, offset, resolve: heldProcess(flat, held) });
         return;
       }
     }

@@ -450,7 +450,7 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
     if (kind === 'end') {
       const guid = xmlData(rec, f.processKey);
       if (guid !== null) {
-        const key = detach(sysmonProcessKey(guid));
+        const key = sysmonProcessKey(guid);
         if (key !== undefined) analyzer.processEnd(key);
         return;
       }
@@ -487,13 +487,14 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
       const parent = xmlData(rec, f.parentImage);
       const guid = xmlData(rec, f.processKey);
       if (image !== null && ofn !== null && parent !== null && guid !== null) {
-        // Detached: the key outlives the record (a slice would pin the whole chunk string).
-        const key = detach(sysmonProcessKey(guid));
-        if (key === undefined) return;
+        const guidKey = sysmonProcessKey(guid);
+        if (guidKey === undefined) return;
         if (!rule.processCouldMatch({ image, originalFileName: ofn, parentImage: parent })) {
-          analyzer.harmless(key);
+          analyzer.harmless(guidKey);
           return;
         }
+        // Flat: the context keeps the key (a slice would pin the whole chunk's text).
+        const key = detach(guidKey);
         // The command line as written: a URL in it (or one that entities could spell) needs the
         // parser, so that its hosts are read exactly as the parse-everything path reads them.
         const rawCmd = xmlData(rec, f.cmdLine, 0, rec.length, true);

@@ -44,6 +44,7 @@ export interface RecordSkip {
  * read names) but that is parsed only if an event of the process becomes a candidate.
  */
 export interface ProcessRef {
+  /** A flat string (see detach): the context keeps it. */
   key: string;
   record: number;
   offset: number;
