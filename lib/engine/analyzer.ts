@@ -21,6 +21,40 @@ interface ProcessContext extends Partial<Omit<ProcessInfo, 'key'>> {
   lazy?: ProcessRef[];
 }
 
+/**
+ * A first-in first-out queue over an array with a moving head: push and shift in O(1), the array
+ * compacted once the head has passed half of it. (A Set's insertion order is no substitute:
+ * taking its first key walks the holes that earlier deletes left at its front.)
+ */
+class Fifo<T> {
+  private items: Array<T | undefined> = [];
+  private head = 0;
+
+  push(v: T): void {
+    this.items.push(v);
+  }
+
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const v = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return v;
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
 /** Inserts into a Map used as a FIFO; past `max` entries the oldest goes. Returns evictions. */
 function boundedSet<K, V>(map: Map<K, V>, key: K, value: V, max: number): number {
   if (map.has(key)) {
@@ -76,17 +110,11 @@ export class ObjectAnalyzer implements AnalyzerInput {
   /** Processes whose own record shows that nothing they do can match. */
   private readonly harmlessKeys = new Set<string>();
   /** Connections in arrival order (the window), and the same ones by process key. */
-  private pending: PendingConnection[] = [];
-  private pendingHead = 0;
+  private readonly pending = new Fifo<PendingConnection>();
   private pendingCount = 0;
   private readonly pendingByKey = new Map<string, PendingConnection[]>();
-  /**
-   * Processes that ended, oldest first: their state goes `maxEndedProcesses` ends later. An
-   * array queue, not a Set's insertion order: taking a Set's first key walks the holes that
-   * earlier deletes left at its front.
-   */
-  private endedQueue: string[] = [];
-  private endedHead = 0;
+  /** Processes that ended, oldest first: their state goes `maxEndedProcesses` ends later. */
+  private readonly endedQueue = new Fifo<string>();
   private readonly ended = new Set<string>();
   /** Process keys of the candidates not yet resolved (their context must stay). */
   private readonly candidateKeys = new Set<string>();
@@ -303,40 +331,30 @@ export class ObjectAnalyzer implements AnalyzerInput {
    */
   private expirePending(offset: number): void {
     const oldest = offset - this.limits.maxPendingBytes;
-    while (this.pendingHead < this.pending.length) {
-      const p = this.pending[this.pendingHead]!;
-      if (!p.done && p.offset >= oldest) break;
-      this.shiftPending();
+    for (let p = this.pending.peek(); p && (p.done || p.offset < oldest); p = this.pending.peek()) {
+      this.stopWaiting(this.pending.shift()!);
     }
   }
 
   private dropOldestPending(): void {
-    while (this.pendingHead < this.pending.length) {
-      const p = this.pending[this.pendingHead]!;
-      this.shiftPending();
-      if (!p.done) return;
+    for (let p = this.pending.shift(); p; p = this.pending.shift()) {
+      if (!p.done) {
+        this.stopWaiting(p);
+        return;
+      }
     }
   }
 
-  /** Removes the head of the FIFO (and from its process's list when still waiting). */
-  private shiftPending(): void {
-    const p = this.pending[this.pendingHead]!;
-    this.pending[this.pendingHead++] = undefined as unknown as PendingConnection;
-    if (!p.done) {
-      p.done = true;
-      this.pendingCount--;
-      const key = p.key;
-      const list = this.pendingByKey.get(key);
-      if (list) {
-        if (list[0] === p) list.shift();
-        else list.splice(list.indexOf(p), 1);
-        if (list.length === 0) this.pendingByKey.delete(key);
-      }
-    }
-    if (this.pendingHead > 4096 && this.pendingHead * 2 > this.pending.length) {
-      this.pending = this.pending.slice(this.pendingHead);
-      this.pendingHead = 0;
-    }
+  /** A connection leaves the window unjoined: off its process's list too. */
+  private stopWaiting(p: PendingConnection): void {
+    if (p.done) return;
+    p.done = true;
+    this.pendingCount--;
+    const list = this.pendingByKey.get(p.key);
+    if (!list) return;
+    if (list[0] === p) list.shift();
+    else list.splice(list.indexOf(p), 1);
+    if (list.length === 0) this.pendingByKey.delete(p.key);
   }
 
   /**
@@ -382,12 +400,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
     // An ended process whose candidates are not resolved yet goes back in line (it is forgotten
     // after the next flush); a few steps per end keep this loop short.
     for (let step = 0; step < 4 && this.ended.size > this.limits.maxEndedProcesses; step++) {
-      const oldest = this.endedQueue[this.endedHead]!;
-      this.endedQueue[this.endedHead++] = '';
-      if (this.endedHead > 4096 && this.endedHead * 2 > this.endedQueue.length) {
-        this.endedQueue = this.endedQueue.slice(this.endedHead);
-        this.endedHead = 0;
-      }
+      const oldest = this.endedQueue.shift()!;
       if (this.candidateKeys.has(oldest)) {
         this.endedQueue.push(oldest);
         continue;
@@ -527,8 +540,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
    */
   async finish(store?: ContextStore): Promise<AlertGroup[]> {
     // Connections still waiting had no join in the object.
-    this.pending = [];
-    this.pendingHead = 0;
+    this.pending.clear();
     this.pendingCount = 0;
     this.pendingByKey.clear();
     const learned: StoredContext = { processes: new Map(), hosts: new Map(this.hosts) };
