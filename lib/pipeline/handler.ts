@@ -7,8 +7,8 @@ import type { Context, SQSBatchResponse } from 'aws-lambda';
 import type { SourceName } from '../event/types.ts';
 import type { CompiledRule } from '../rule/index.ts';
 import { defaultRule } from '../rule/index.ts';
+import { mapLimit } from '../state/concurrency.ts';
 import { type DynamoSend, stateFromEnv } from '../state/index.ts';
-import { mapConcurrent } from './concurrency.ts';
 import { type Env, loadConfig, type PipelineConfig } from './config.ts';
 import { InvocationFailedError } from './errors.ts';
 import { type ObjectRef, objectId, parseInvocation } from './notifications.ts';
@@ -128,7 +128,8 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
       }
     }
     const refs = [...unique.values()];
-    const outcomes = await mapConcurrent(refs, config.objectConcurrency, processObject);
+    // processObject never throws: each object's failure is part of its outcome.
+    const outcomes = await mapLimit(refs, config.objectConcurrency, processObject);
     const byId = new Map<string, ObjectOutcome>(outcomes.map((o) => [o.objectId, o]));
 
     const failedItems = parsed.items.filter(

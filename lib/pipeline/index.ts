@@ -1,4 +1,3 @@
-export { mapConcurrent } from './concurrency.ts';
 export type { Env, PipelineConfig } from './config.ts';
 export {
   DEFAULT_MAX_QUARANTINE_BYTES,

@@ -5,6 +5,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { ContextStore, StoredContext, StoredProcess } from '../engine/types.ts';
+import { mapLimit } from './concurrency.ts';
 import {
   backoffMs,
   chunk,
@@ -13,7 +14,6 @@ import {
   getStr,
   getStrList,
   type Item,
-  mapLimit,
   num,
   sleep,
   str,

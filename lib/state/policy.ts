@@ -2,6 +2,7 @@ import { QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mergeGroups } from '../alert/group.ts';
 import type { AlertGroup } from '../alert/types.ts';
 import type { SourceName } from '../event/types.ts';
+import { mapLimit } from './concurrency.ts';
 import {
   backoffMs,
   type DynamoSend,
@@ -9,7 +10,6 @@ import {
   getStrList,
   type Item,
   isConditionFailure,
-  mapLimit,
   num,
   sleep,
   str,
