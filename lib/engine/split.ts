@@ -358,21 +358,15 @@ function isEventOpen(str: string, i: number): boolean {
 }
 
 /**
- * The next `<Event` that opens an event in `[from, to)`. A `<Event` cut off at the end of `str`
- * cannot be told from `<EventData` yet: `cutOff` says whether to report it (so the caller keeps
- * it for the next chunk) or ignore it (inside an event, where the carry re-checks it later).
+ * The next `<Event` at or after `from` that opens an event (between events; nextMarker looks
+ * inside one). A `<Event` cut off at the very end of `str` cannot be told from `<EventData` yet:
+ * it is reported, so that the caller keeps it for the next chunk.
  */
-function findEventOpen(str: string, from: number, to: number, cutOff: boolean): number {
-  // One regex scan passes over `<EventID>`, `<EventRecordID>` and `<EventData>` inside an event,
-  // where indexOf would stop at each (the chars after `<Event` are those of isEventOpen).
+function findEventOpen(str: string, from: number): number {
   EVENT_OPEN_RE.lastIndex = from;
-  if (EVENT_OPEN_RE.test(str)) {
-    const i = EVENT_OPEN_RE.lastIndex - EVENT_OPEN.length - 1;
-    return i < to ? i : -1;
-  }
-  // `<Event` at the very end, its next char not here yet.
+  if (EVENT_OPEN_RE.test(str)) return EVENT_OPEN_RE.lastIndex - EVENT_OPEN.length - 1;
   const i = str.length - EVENT_OPEN.length;
-  return cutOff && i >= from && i < to && str.startsWith(EVENT_OPEN, i) ? i : -1;
+  return i >= from && str.startsWith(EVENT_OPEN, i) ? i : -1;
 }
 
 /**
@@ -464,7 +458,7 @@ export class XmlEventSplitter implements Splitter {
     let pos = 0;
     for (;;) {
       if (!this.inEvent) {
-        const open = findEventOpen(str, pos, n, true);
+        const open = findEventOpen(str, pos);
         const gapEnd = open < 0 ? n : open;
         this.checkGap(buf, str, pos, gapEnd, base);
         if (open < 0) {
