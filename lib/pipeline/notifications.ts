@@ -98,8 +98,26 @@ class Collector {
   readonly ignored: IgnoredNotification[] = [];
   constructor(private readonly ignorePrefixes: readonly string[]) {}
 
-  add(ref: ObjectRef): void {
-    const { bucket, key } = ref;
+  /** An object a notification names; its optional fields may be read as undefined. */
+  add(found: {
+    bucket: string;
+    key: string;
+    size?: number | undefined;
+    etag?: string | undefined;
+    versionId?: string | undefined;
+    shape: NotificationShape;
+    via: Envelope[];
+  }): void {
+    const { bucket, key, size, etag, versionId, shape, via } = found;
+    const ref: ObjectRef = {
+      bucket,
+      key,
+      ...(size === undefined ? {} : { size }),
+      ...(etag === undefined ? {} : { etag }),
+      ...(versionId === undefined ? {} : { versionId }),
+      shape,
+      via,
+    };
     if (ref.size === 0) this.ignored.push({ reason: 'empty-object', bucket, key });
     else if (key.endsWith('/')) this.ignored.push({ reason: 'folder-marker', bucket, key });
     else if (this.ignorePrefixes.some((p) => key.startsWith(p))) {
@@ -129,15 +147,7 @@ function s3Records(records: unknown[], via: Envelope[], out: Collector): void {
     const size = num(object.size);
     const etag = str(object.eTag);
     const versionId = str(object.versionId);
-    out.add({
-      bucket,
-      key,
-      ...(size === undefined ? {} : { size }),
-      ...(etag === undefined ? {} : { etag }),
-      ...(versionId === undefined ? {} : { versionId }),
-      shape: 's3',
-      via,
-    });
+    out.add({ bucket, key, size, etag, versionId, shape: 's3', via });
   }
 }
 
@@ -163,15 +173,7 @@ function eventBridge(event: Json, via: Envelope[], out: Collector): void {
   const size = num(object.size);
   const etag = str(object.etag);
   const versionId = str(object['version-id']);
-  out.add({
-    bucket,
-    key,
-    ...(size === undefined ? {} : { size }),
-    ...(etag === undefined ? {} : { etag }),
-    ...(versionId === undefined ? {} : { versionId }),
-    shape: 'eventbridge',
-    via,
-  });
+  out.add({ bucket, key, size, etag, versionId, shape: 'eventbridge', via });
 }
 
 // The Falcon Data Replicator queue message: paths are plain keys in CrowdStrike's bucket.
@@ -185,7 +187,7 @@ function fdr(message: Json, via: Envelope[], out: Collector): void {
     const key = isObject(file) ? str(file.path) : undefined;
     if (key === undefined) throw new NotificationError(`FDR files[${i}] has no path`);
     const size = isObject(file) ? num(file.size) : undefined;
-    out.add({ bucket, key, ...(size === undefined ? {} : { size }), shape: 'fdr', via });
+    out.add({ bucket, key, size, shape: 'fdr', via });
   }
 }
 
