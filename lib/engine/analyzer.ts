@@ -67,6 +67,14 @@ function boundedSet<K, V>(map: Map<K, V>, key: K, value: V, max: number): number
   return 1;
 }
 
+/** What one process's DNS queries answered. */
+interface ProcessAnswers {
+  /** ip -> the names it was the answer for. */
+  byIp: Map<string, Set<string>>;
+  /** The IPs among them that answered a listed name: what every connection of the process checks. */
+  listedIps: Set<string>;
+}
+
 /** A connection waiting for the DNS answer or the process record that could name its host. */
 interface PendingConnection {
   /** Flat copies: the reader's strings may be slices of a whole chunk of text. */
@@ -103,7 +111,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
    * process key -> ip -> names its DNS queries resolved it to: every listed name, and unlisted
    * names for processes with a listed URL host (they block the command-line fallback).
    */
-  private readonly answers = new Map<string, Map<string, Set<string>>>();
+  private readonly answers = new Map<string, ProcessAnswers>();
   private answerCount = 0;
   /** Process keys with a listed URL host in their command line. */
   private readonly urlKeys = new Set<string>();
@@ -248,21 +256,23 @@ export class ObjectAnalyzer implements AnalyzerInput {
   }
 
   private remember(key: string, host: string, ips: string[]): void {
-    let byIp = this.answers.get(key);
-    if (!byIp) {
-      byIp = new Map();
-      this.answers.set(key, byIp);
+    let answers = this.answers.get(key);
+    if (!answers) {
+      answers = { byIp: new Map(), listedIps: new Set() };
+      this.answers.set(key, answers);
     }
+    const listed = this.rule.listedDomain(host) !== undefined;
     for (const ip of ips) {
-      let names = byIp.get(ip);
+      let names = answers.byIp.get(ip);
       if (!names) {
         names = new Set();
-        byIp.set(ip, names);
+        answers.byIp.set(ip, names);
       }
       if (!names.has(host)) {
         names.add(host);
         this.answerCount++;
       }
+      if (listed) answers.listedIps.add(ip);
     }
     while (this.answerCount > this.limits.maxDnsAnswers && this.answers.size > 1) {
       const oldest = this.answers.keys().next().value as string;
@@ -277,23 +287,17 @@ export class ObjectAnalyzer implements AnalyzerInput {
   }
 
   private forgetAnswers(key: string): void {
-    const byIp = this.answers.get(key);
-    if (!byIp) return;
-    for (const names of byIp.values()) this.answerCount -= names.size;
+    const answers = this.answers.get(key);
+    if (!answers) return;
+    for (const names of answers.byIp.values()) this.answerCount -= names.size;
     this.answers.delete(key);
   }
 
   /** True when a DNS answer of the process names a listed host for `ip` (any IP when unknown). */
   private listedAnswer(key: string, ip: string | undefined): boolean {
-    const byIp = this.answers.get(key);
-    if (!byIp) return false;
-    const has = (names: Set<string> | undefined) => {
-      if (names) for (const n of names) if (this.rule.listedDomain(n) !== undefined) return true;
-      return false;
-    };
-    if (ip !== undefined) return has(byIp.get(ip));
-    for (const names of byIp.values()) if (has(names)) return true;
-    return false;
+    const listedIps = this.answers.get(key)?.listedIps;
+    if (!listedIps) return false;
+    return ip === undefined ? listedIps.size > 0 : listedIps.has(ip);
   }
 
   connection(ref: ConnectionRef): void {
@@ -520,7 +524,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
     if (own !== undefined && this.rule.listedDomain(own) !== undefined) return own;
     const ip = e.dst_endpoint?.ip;
     if (key !== undefined && ip !== undefined) {
-      const names = this.answers.get(key)?.get(ip);
+      const names = this.answers.get(key)?.byIp.get(ip);
       if (names && names.size > 0) {
         // A listed name wins (the alphabetically first); else the unlisted name the process
         // itself resolved: the connection went there, so its command line does not name it.
