@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import type { AlertGroup } from '../alert/index.ts';
 import { buildFinding, formatCsv, formatTable, mergeGroups, sortGroups } from '../alert/index.ts';
 import type { ScanResult } from '../engine/index.ts';
-import { scanObject } from '../engine/index.ts';
+import { READ_CHUNK_BYTES, scanObject } from '../engine/index.ts';
 import { defaultRule } from '../rule/index.ts';
 
 const USAGE = `usage: npm run scan -- [--format table|csv|json] [--source auto|sysmon|falcon] [--stats] FILE...
@@ -89,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
     try {
       const input =
-        file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1024 * 1024 });
+        file === '-' ? process.stdin : createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
       let progress = 0;
       if (process.stderr.isTTY) {
         timer = setInterval(() => {

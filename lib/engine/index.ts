@@ -1,5 +1,10 @@
 export { normalizeHost, ObjectAnalyzer } from './analyzer.ts';
-export { DECOMPRESS_CHUNK_BYTES, decodeToUtf8, InputDamageError } from './decode.ts';
+export {
+  DECOMPRESS_CHUNK_BYTES,
+  decodeToUtf8,
+  InputDamageError,
+  READ_CHUNK_BYTES,
+} from './decode.ts';
 export { EngineError, LimitExceededError, UnsupportedInputError } from './errors.ts';
 export { basename } from './fields.ts';
 export type { ScanLimits } from './limits.ts';

@@ -8,13 +8,11 @@
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AlertGroup } from '../../lib/alert/types.ts';
-import { scanObject, splitRecords } from '../../lib/engine/index.ts';
+import { READ_CHUNK_BYTES, scanObject, splitRecords } from '../../lib/engine/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
 
 export type BenchPath = 'engine' | 'naive' | 'bound';
 
-/** Read size from disk: the same for every path, so only the processing differs. */
-const READ_CHUNK_BYTES = 1024 * 1024;
 const KIB = 1024;
 
 export interface RunReport {
@@ -54,6 +52,7 @@ async function main(): Promise<void> {
   }
   const rule = defaultRule();
   const baselineRssKiB = Math.round(process.memoryUsage.rss() / KIB);
+  // The same read size for every path, so only the processing differs.
   const input = createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
   const started = performance.now();
   let report: Omit<RunReport, 'seconds' | 'maxRssKiB' | 'baselineRssKiB'>;
