@@ -1,26 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { npmRun, ROOT } from './run.ts';
+import { datasetCases } from '../helpers/datasets.ts';
+import { npmRun } from './run.ts';
 
-/**
- * Real recorded telemetry with its exact expected output (shared/datasets/README.md). The
- * MIT-licensed OTRF files are copied into test/fixtures; the GPL EVTX-ATTACK files are read from
- * ../shared only when it exists.
- */
-const DIRS = [join(ROOT, '../shared/datasets'), join(ROOT, 'test/fixtures/datasets')];
-
-const cases = DIRS.filter(existsSync).flatMap((dir) =>
-  ['sysmon', 'falcon']
-    .map((sub) => join(dir, sub))
-    .filter(existsSync)
-    .flatMap((sub) => readdirSync(sub).map((f) => join(sub, f)))
-    .map((file) => ({
-      file,
-      name: `${basename(dir)}/${basename(file)}`,
-      expected: join(dir, 'expected', `${basename(file).replace(/\.gz$/, '')}.csv`),
-    })),
-);
+const cases = datasetCases();
 
 describe('scan: real datasets give exactly the expected CSV', () => {
   it('has datasets to check', () => {

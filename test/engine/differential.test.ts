@@ -1,14 +1,6 @@
-import {
-  createReadStream,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertGroup } from '../../lib/alert/types.ts';
 import { scanObject } from '../../lib/engine/index.ts';
@@ -16,6 +8,7 @@ import type { ScanResult } from '../../lib/engine/types.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
 import { type GroupSummary, sortGroups, summarize } from '../bench/compare.ts';
 import { type BenchSource, generateBatch } from '../bench/generate.ts';
+import { datasetCases } from '../helpers/datasets.ts';
 
 /**
  * The pre-filter decides on raw bytes which records to parse; it must never change the result
@@ -23,9 +16,6 @@ import { type BenchSource, generateBatch } from '../bench/generate.ts';
  * recordings: 'fast' (pre-filter) and 'full' (parse every record, same joins and rule).
  */
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** Real recordings (shared/datasets/README.md): the GPL ones only exist beside the repository. */
-const DATASET_DIRS = [join(ROOT, '../shared/datasets'), join(ROOT, 'test/fixtures/datasets')];
 /** Uncompressed MiB per generated batch: hundreds of hosts' processes, joins across records. */
 const GENERATED_MB = 3;
 /** Ten times the benchmark's density of attacks, so that every small batch has several. */
@@ -35,17 +25,7 @@ const SOURCES: BenchSource[] = ['falcon', 'sysmon'];
 /** The pre-filter must leave most records unparsed, else this test proves nothing. */
 const MAX_FAST_PARSED_SHARE = 0.5;
 
-const realCases = DATASET_DIRS.filter(existsSync).flatMap((dir) =>
-  ['sysmon', 'falcon']
-    .map((sub) => join(dir, sub))
-    .filter(existsSync)
-    .flatMap((sub) => readdirSync(sub).map((f) => join(sub, f)))
-    .map((file) => ({
-      file,
-      name: `${basename(dirname(dir))}/${basename(file)}`,
-      expected: join(dir, 'expected', `${basename(file).replace(/\.gz$/, '')}.csv`),
-    })),
-);
+const realCases = datasetCases();
 
 function scan(file: string, mode: 'fast' | 'full'): Promise<ScanResult> {
   return scanObject(createReadStream(file), {
