@@ -11,7 +11,8 @@ export interface ResolvedMatch {
   processPath: string | undefined;
 }
 
-const emptyEvidence = (): GroupEvidence => ({
+/** Evidence of a group before its first match. */
+export const emptyEvidence = (): GroupEvidence => ({
   commandLines: [],
   parents: [],
   processPaths: [],

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { AlertGroup } from '../../lib/alert/index.ts';
-import { formatTable, sortGroups } from '../../lib/alert/index.ts';
+import { emptyEvidence, formatTable, sortGroups } from '../../lib/alert/index.ts';
 import { DEFAULT_SAMPLES_DIR, runSamples } from '../../lib/cli/start.ts';
 import { csvFields } from '../helpers/fauxqs.ts';
 
@@ -24,16 +24,7 @@ function expectedGroups(): AlertGroup[] {
         count: Number(count),
         firstSeen: Date.parse(first!),
         lastSeen: Date.parse(last!),
-        evidence: {
-          commandLines: [],
-          parents: [],
-          processPaths: [],
-          dstIps: [],
-          dstPorts: [],
-          kinds: [],
-          sources: [],
-          provenance: [],
-        },
+        evidence: emptyEvidence(),
       };
     });
 }
