@@ -9,6 +9,7 @@ import { buildFinding, formatCsv, formatTable, mergeGroups, sortGroups } from '.
 import type { ScanResult } from '../engine/index.ts';
 import { READ_CHUNK_BYTES, scanObject } from '../engine/index.ts';
 import { defaultRule } from '../rule/index.ts';
+import { parseOrExplain, UsageError } from './usage.ts';
 
 const USAGE = `usage: npm run scan -- [--format table|csv|json] [--source auto|sysmon|falcon] [--stats] FILE...
   FILE    Sysmon XML or Falcon NDJSON / LogScale JSON, plain, gzip or zstd; '-' reads standard input
@@ -18,10 +19,6 @@ const USAGE = `usage: npm run scan -- [--format table|csv|json] [--source auto|s
 
 /** Show progress on a terminal for inputs that take a while. */
 const PROGRESS_INTERVAL_MS = 500;
-
-class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 interface Args {
   format: 'table' | 'csv' | 'json';
@@ -72,14 +69,8 @@ function summary(file: string, r: ScanResult): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let args: Args;
-  try {
-    args = parse(argv);
-  } catch (err) {
-    const msg = (err as Error).message;
-    process.stderr.write(`${msg ? `scan: ${msg}\n` : ''}${USAGE}\n`);
-    return 2;
-  }
+  const args = parseOrExplain('scan', USAGE, parse, argv);
+  if (!args) return 2;
   const rule = defaultRule();
   const all: AlertGroup[] = [];
   let failed = false;

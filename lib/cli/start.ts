@@ -33,6 +33,7 @@ import {
   receiveAlerts,
   startLocalStack,
 } from './local-stack.ts';
+import { parseOrExplain, UsageError } from './usage.ts';
 
 // The AWS SDK warns once per process that its 2027 releases will need Node 22. This project
 // supports Node 20 until then (the Lambda runtime is Node 22), and the banner would bury the
@@ -59,10 +60,6 @@ const USAGE = `usage: npm start [-- [--watch DIR] [--samples DIR] [--port N] [--
   --samples DIR   read the samples from DIR/{sysmon,falcon}/ instead
   --port N        serve the local AWS endpoint on this port (default: any free port)
   --stateless     no DynamoDB state (dynalite): every object's groups alert on their own`;
-
-class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 /** What happened to one file: where it went and the alerts it raised. */
 export interface FileResult {
@@ -377,14 +374,8 @@ function parse(argv: string[]): Args {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let args: Args;
-  try {
-    args = parse(argv);
-  } catch (err) {
-    const msg = (err as Error).message;
-    process.stderr.write(`${msg ? `start: ${msg}\n` : ''}${USAGE}\n`);
-    return 2;
-  }
+  const args = parseOrExplain('start', USAGE, parse, argv);
+  if (!args) return 2;
   const port = { ...(args.port === undefined ? {} : { port: args.port }), state: !args.stateless };
   if (args.watch === undefined) {
     return runSamples({
