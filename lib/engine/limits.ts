@@ -34,8 +34,8 @@ export const MAX_HOST_NAMES = 100_000;
  * reordering: records of one process sit seconds apart, and 2 MiB is ~2,500 FDR records or
  * ~1,500 Sysmon events (the benchmark's batches reorder by at most ~300). A connection that
  * waited longer had no join and is dropped, silently: almost every connection ends this way,
- * because almost none goes to a listed host. Waiting connections keep the decoded bytes they
- * were read from (outside the JS heap), so this also bounds that memory. The window is also the
+ * because almost none goes to a listed host. Waiting connections keep a copy of their own record
+ * (see heldText in split.ts), so this also bounds that memory. The window is also the
  * engine's main source of garbage-collection work: a waiting connection that outlives two
  * young-generation collections is promoted, and on the 1 GiB Falcon benchmark an 8 MiB window
  * cost 22 full collections against 9 at 2 MiB.

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { basename, detach, find, jsonBasename, jsonRaw, utf8Of } from '../engine/fields.ts';
-import { excerptOf } from '../engine/split.ts';
+import { excerptOf, heldText } from '../engine/split.ts';
 import type { EventKind, NormalizedEvent } from '../event/types.ts';
 import { parseEpochMillis, parseEpochSeconds } from './time.ts';
 import type { ProcessInfo, ReaderOptions, RecordHandler, RecordSkip } from './types.ts';
@@ -402,15 +402,15 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
   };
 
   /**
-   * Parses the record later, if a join asks for it. Holds the decoded bytes it was split from
-   * (outside the JS heap, so the garbage collector never copies them); the analyzer lets a
-   * waiting connection go once it is `maxPendingBytes` old, which bounds what is kept this way.
+   * Parses the record later, if a join asks for it, from `text`: its own bytes as a flat latin1
+   * string (see heldText). The analyzer lets a waiting connection go once it is `maxPendingBytes`
+   * old, which bounds what is kept this way.
    */
   const later =
-    <T>(buf: Buffer, start: number, end: number, then: (v: Json) => T | undefined) =>
+    <T>(text: string, then: (v: Json) => T | undefined) =>
     (): T | RecordSkip | undefined => {
       o.parsed();
-      const v = parseFalconRecord(buf.subarray(start, end));
+      const v = parseFalconLatin1(text, 0, text.length);
       return 'skip' in v ? v : then(v.json);
     };
 
@@ -465,7 +465,7 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
           offset,
           hostname: undefined,
           ip,
-          resolve: later(buf, start, end, (v) => toEvent('network', v, origin, record)),
+          resolve: later(heldText(buf, start, end), (v) => toEvent('network', v, origin, record)),
         });
         return;
       }

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { XMLParser } from 'fast-xml-parser';
 import { basename, detach, utf8Of, xmlData, xmlElementText } from '../engine/fields.ts';
-import { excerptOf } from '../engine/split.ts';
+import { excerptOf, heldText } from '../engine/split.ts';
 import type { EventKind, NormalizedEvent } from '../event/types.ts';
 import { parseUtcTime } from './time.ts';
 import type { ProcessInfo, ReaderOptions, RecordHandler, RecordSkip } from './types.ts';
@@ -410,11 +410,9 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
     return toEvent(kind, p, origin, record);
   };
 
-  /** A connection's event, decoded from its bytes only when a join asks for it. */
+  /** A connection's event, decoded from its own bytes (see heldText) only when a join asks. */
   const heldConnection =
-    (buf: Buffer, start: number, end: number, record: number) =>
-    (): NormalizedEvent | RecordSkip | undefined => {
-      const text = buf.toString('latin1', start, end);
+    (text: string, record: number) => (): NormalizedEvent | RecordSkip | undefined => {
       const e = eventFromText('network', text, record);
       return e === null
         ? later(text, 0, text.length, (p) => toEvent('network', p, origin, record))()
@@ -560,8 +558,8 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
           offset,
           hostname: nonEmpty(hostname),
           ip: nonEmpty(ip)?.toLowerCase(),
-          // The decoded bytes, outside the JS heap; the join window bounds how long they stay.
-          resolve: heldConnection(buf, start, end, record),
+          // Its own bytes; the join window bounds how long they stay.
+          resolve: heldConnection(heldText(buf, start, end), record),
         });
         return;
       }

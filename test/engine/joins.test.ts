@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ScanLimits, scanObject } from '../../lib/engine/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
-import { chunks, falconGroup, falconLines } from './fixtures.ts';
+import { chunks, falconGroup, falconLines, sysmonDns } from './fixtures.ts';
 
 /**
  * The joins of SPEC §2 under the engine's memory bounds (lib/engine/limits.ts): a connection
@@ -29,6 +29,25 @@ const endOf = (pid: number) =>
   `{"event_simpleName":"EndOfProcess","aid":"a1","TargetProcessId":"${pid}","ContextTimeStamp":"1709287202.000"}`;
 /** powershell without a URL in its command line: only the DNS answer can name its host. */
 const powershell = processOf(100, 'powershell.exe');
+
+/**
+ * Yields each part (whole records) in turn from ONE buffer, overwritten before the next part. A
+ * record the engine keeps past its chunk as a view of the chunk would then read the next part's
+ * bytes; with real input such a view keeps the chunk's whole zlib buffer alive instead. (Records
+ * that straddle two chunks are not tested this way: the splitter holds those as views until they
+ * end.)
+ */
+async function* reusingOneBuffer(parts: string[]): AsyncGenerator<Uint8Array> {
+  const shared = Buffer.alloc(Math.max(...parts.map((p) => Buffer.byteLength(p))));
+  for (const part of parts) {
+    shared.fill(0x20);
+    yield shared.subarray(0, shared.write(part));
+  }
+}
+
+/** powershell's Sysmon network connection (EventID 3) to `ip`, with no destination hostname. */
+const sysmonConnection = (ip: string) =>
+  `<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>3</EventID><TimeCreated SystemTime='2024-03-01T09:59:59.9000000Z'/><Computer>WKS-7</Computer></System><EventData><Data Name='RuleName'>-</Data><Data Name='UtcTime'>2024-03-01 09:59:59.900</Data><Data Name='ProcessGuid'>{11111111-2222-3333-4444-555555555555}</Data><Data Name='ProcessId'>4242</Data><Data Name='Image'>C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe</Data><Data Name='User'>CORP\\jdoe</Data><Data Name='Protocol'>tcp</Data><Data Name='Initiated'>true</Data><Data Name='SourceIsIpv6'>false</Data><Data Name='SourceIp'>10.0.0.7</Data><Data Name='SourceHostname'>-</Data><Data Name='SourcePort'>50123</Data><Data Name='SourcePortName'>-</Data><Data Name='DestinationIsIpv6'>false</Data><Data Name='DestinationIp'>${ip}</Data><Data Name='DestinationHostname'>-</Data><Data Name='DestinationPort'>443</Data><Data Name='DestinationPortName'>https</Data></EventData></Event>`;
 
 async function scan(lines: string[], mode: 'fast' | 'full', limits: Partial<ScanLimits> = {}) {
   return scanObject(chunks(Buffer.from(lines.join('\n'))), {
@@ -115,6 +134,43 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
     expect(groups.map((g) => g.count)).toEqual([2]);
   });
 
+  it('joins a waiting connection from its own bytes, after the buffer it was read from is reused', async () => {
+    // Arrange: whole lines per chunk
+    const parts = [
+      [falconLines.aidmaster, powershell],
+      [connection],
+      otherConnections(40),
+      [falconLines.dns],
+    ].map((group) => `${group.join('\n')}\n`);
+    // Act
+    const { groups } = await scanObject(reusingOneBuffer(parts), {
+      origin: 'joins.ndjson',
+      rule: defaultRule(),
+      mode,
+    });
+    // Assess: the connection (written before its answer) and the DNS query, one group
+    expect(groups.map((g) => [g.count, g.firstSeen])).toEqual([[2, CONNECTION_TIME]]);
+  });
+
+  it('reports a waiting connection that is not UTF-8 where it is, once a join asks for it', async () => {
+    // Arrange: the connection's port holds a byte that no UTF-8 text has
+    const bad = Buffer.from(connection.replace('"443"', '"4\u00ff3"'), 'latin1');
+    const head = Buffer.from(`${falconLines.aidmaster}\n${powershell}\n`);
+    const text = Buffer.concat([head, bad, Buffer.from(`\n${falconLines.dns}\n`)]);
+    const skips: Array<[string, number, number]> = [];
+    // Act
+    const { groups, stats } = await scanObject(chunks(text), {
+      origin: 'joins.ndjson',
+      rule: defaultRule(),
+      mode,
+      onSkip: (s) => skips.push([s.reason, s.record, s.offset]),
+    });
+    // Assess: record 3, at the byte after the two lines before it; the DNS query still matches
+    expect(skips).toEqual([['invalid-encoding', 3, head.length]]);
+    expect(stats.skipped).toEqual({ 'invalid-encoding': 1 });
+    expect(groups.map((g) => g.count)).toEqual([1]);
+  });
+
   it('drops the events of a process whose own record shows it cannot match', async () => {
     // Arrange: chrome.exe (an excluded client) resolving and connecting to pastebin.com
     const chrome = processOf(100, 'chrome.exe');
@@ -124,6 +180,29 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
     // Assess: nothing matches; the fast path parsed only the aidmaster record
     expect(groups).toEqual([]);
     expect(stats.recordsParsed).toBe(mode === 'fast' ? 1 : lines.length);
+  });
+});
+
+describe.each(['fast', 'full'] as const)('A waiting Sysmon connection (%s mode)', (mode) => {
+  it('joins from its own bytes, after the buffer it was read from is reused', async () => {
+    // Arrange: after a first chunk (the reader copies the first to sniff it), powershell's
+    // connection to the IP and another, then over the same bytes an unlisted DNS query and
+    // the listed one that answers with the IP
+    const parts = [
+      sysmonDns('example.com'),
+      sysmonConnection('104.20.67.143') + sysmonConnection('10.1.2.3'),
+      sysmonDns('example.org') + sysmonDns('pastebin.com'),
+    ];
+    // Act
+    const { groups } = await scanObject(reusingOneBuffer(parts), {
+      origin: 'joins.xml',
+      rule: defaultRule(),
+      mode,
+    });
+    // Assess: the connection (written first) and the DNS query, one group (SPEC §2-§3)
+    expect(groups.map((g) => [g.key.domain, g.count, g.firstSeen])).toEqual([
+      ['pastebin.com', 2, Date.parse('2024-03-01T09:59:59.900Z')],
+    ]);
   });
 });
 
