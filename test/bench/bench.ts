@@ -7,12 +7,16 @@
  *   naive   scanObject mode 'full' (parse every record, same joins and rule)
  *
  *   npm run bench -- [--source falcon|sysmon] [--mb N] [--seed S] [--runs R]
- *                    [--paths engine,naive,bound] [--naive-mb N] [--bundle] [--json FILE]
+ *                    [--paths engine,naive,bound] [--naive-mb N] [--bundle]
+ *                    [--lambda-memory MB] [--json FILE]
  *
  * --naive-mb N runs the naive path on a separate N MiB batch (same seed) and extrapolates its
  * per-MiB throughput; the engine also runs on that batch so the alerts can still be compared.
  * --bundle runs the paths from an esbuild bundle with plain node (as Lambda runs the code)
  * instead of through the tsx loader, which alone adds ~40 MiB of resident memory.
+ * --lambda-memory MB starts the paths with the V8 heap flags that Lambda's Node.js runtime passes
+ * for a function of that memory size (see lambdaHeapFlags); without it they run with V8's defaults
+ * for this machine.
  *
  * Prints MiB/s of uncompressed input, records/s, peak RSS, the ratios engine/bound and
  * naive/engine, and whether the engine and the naive path found the same alerts (and the ones
@@ -33,6 +37,7 @@ import {
   type GeneratedBatch,
   generateBatch,
 } from './generate.ts';
+import { lambdaHeapFlags } from './lambda-heap.ts';
 import type { BenchPath, RunReport } from './run-path.ts';
 
 const RUN_PATH = fileURLToPath(new URL('./run-path.ts', import.meta.url));
@@ -56,6 +61,7 @@ interface Options {
   paths: BenchPath[];
   naiveMb: number | undefined;
   bundle: boolean;
+  lambdaMemory: number | undefined;
   json: string | undefined;
 }
 
@@ -69,6 +75,7 @@ function parseOptions(): Options {
       paths: { type: 'string', default: 'engine,naive,bound' },
       'naive-mb': { type: 'string' },
       bundle: { type: 'boolean', default: false },
+      'lambda-memory': { type: 'string' },
       json: { type: 'string' },
     },
   });
@@ -84,6 +91,13 @@ function parseOptions(): Options {
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, not ${values.seed}`);
   if (!(Number.isInteger(runs) && runs >= 1))
     throw new Error(`--runs must be >= 1, not ${values.runs}`);
+  const lambdaMemory =
+    values['lambda-memory'] === undefined ? undefined : Number(values['lambda-memory']);
+  if (lambdaMemory !== undefined && !(Number.isInteger(lambdaMemory) && lambdaMemory >= 128)) {
+    throw new Error(
+      `--lambda-memory must be a whole number of MB >= 128, not ${values['lambda-memory']}`,
+    );
+  }
   if (naiveMb !== undefined && !(naiveMb > 0)) {
     throw new Error(`--naive-mb must be a positive number, not ${values['naive-mb']}`);
   }
@@ -100,6 +114,7 @@ function parseOptions(): Options {
     paths: ALL_PATHS.filter((p) => wanted.includes(p)),
     naiveMb: naiveMb !== undefined && naiveMb < mb ? naiveMb : undefined,
     bundle: values.bundle,
+    lambdaMemory,
     json: values.json,
   };
 }
@@ -228,8 +243,14 @@ async function main(): Promise<void> {
     console.log(`naive file: ${describeBatch(naiveBatch)}`);
   }
   const separateNaive = naiveBatch !== main;
-  const runner = o.bundle ? [await bundleRunner()] : ['--import', 'tsx', RUN_PATH];
-  console.log(`runner: ${o.bundle ? 'esbuild bundle, plain node (as deployed)' : 'tsx loader'}`);
+  const heapFlags = o.lambdaMemory === undefined ? [] : lambdaHeapFlags(o.lambdaMemory);
+  const runner = [
+    ...heapFlags,
+    ...(o.bundle ? [await bundleRunner()] : ['--import', 'tsx', RUN_PATH]),
+  ];
+  console.log(
+    `runner: ${o.bundle ? 'esbuild bundle, plain node (as deployed)' : 'tsx loader'}; heap: ${heapFlags.length > 0 ? `as Lambda at ${o.lambdaMemory} MB (${heapFlags.join(' ')})` : "V8's defaults"}`,
+  );
 
   const reports = new Map<string, RunReport[]>();
   const record = (name: string, r: RunReport) => {
@@ -343,6 +364,7 @@ async function main(): Promise<void> {
       seed: o.seed,
       runs: o.runs,
       runner: o.bundle ? 'bundle' : 'tsx',
+      heapFlags,
       node: process.version,
       cpu,
       cpus: availableParallelism(),
