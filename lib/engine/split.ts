@@ -41,7 +41,7 @@ export function excerptOf(buf: Buffer, start: number, end: number): string {
  * for its join): a flat latin1 string (one char per byte, so a reader decodes it as it decodes
  * the chunk's view), young and short-lived in the JS heap. Holding a view of `buf` instead would
  * pin the whole zlib output buffer it shares, and once promoted such a view keeps it until a full
- * garbage collection: ~45 MiB of them at 1 GiB of input.
+ * garbage collection: up to ~45–56 MiB of them at 1 GiB of input.
  */
 export function heldText(buf: Buffer, start: number, end: number): string {
   return buf.toString('latin1', start, end);
