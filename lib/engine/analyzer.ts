@@ -249,19 +249,19 @@ export class ObjectAnalyzer implements AnalyzerInput {
     const key = e.actor.process.uid;
     if (key !== undefined && this.harmlessKeys.has(key)) return;
     if (!listed && (key === undefined || !this.urlKeys.has(key))) return;
-    if (key !== undefined && e.answers) this.remember(key, normalizeHost(name), e.answers);
+    if (key !== undefined && e.answers) this.remember(key, normalizeHost(name), listed, e.answers);
     if (!listed) return;
     this.addCandidate(e);
     if (key !== undefined && e.answers) this.releasePending(key, e.answers);
   }
 
-  private remember(key: string, host: string, ips: string[]): void {
+  /** Keeps what `host` (a `listed` name or not) resolved to for the process's connections. */
+  private remember(key: string, host: string, listed: boolean, ips: string[]): void {
     let answers = this.answers.get(key);
     if (!answers) {
       answers = { byIp: new Map(), listedIps: new Set() };
       this.answers.set(key, answers);
     }
-    const listed = this.rule.listedDomain(host) !== undefined;
     for (const ip of ips) {
       let names = answers.byIp.get(ip);
       if (!names) {

@@ -373,12 +373,12 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
     if (p) dispatch(p, record, offset, () => excerptOf(buf, start, end));
   };
 
-  /** Keeps the record's bytes and parses them only if asked. */
+  /** Parses a held record (its own bytes as a flat latin1 string) only if asked. */
   const later =
-    <T>(latin1: string, start: number, end: number, then: (p: ParsedSysmon) => T | undefined) =>
+    <T>(latin1: string, then: (p: ParsedSysmon) => T | undefined) =>
     (): T | RecordSkip | undefined => {
       o.parsed();
-      const copy = Buffer.from(latin1.slice(start, end), 'latin1');
+      const copy = Buffer.from(latin1, 'latin1');
       if (!isUtf8(copy)) return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
       const p = parseSysmonEvent(copy.toString('utf8'));
       return 'skip' in p ? p : then(p);
@@ -414,9 +414,7 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
   const heldConnection =
     (text: string, record: number) => (): NormalizedEvent | RecordSkip | undefined => {
       const e = eventFromText('network', text, record);
-      return e === null
-        ? later(text, 0, text.length, (p) => toEvent('network', p, origin, record))()
-        : e;
+      return e === null ? later(text, (p) => toEvent('network', p, origin, record))() : e;
     };
 
   /** A process's context from its entity-free values, read off the latin1 view. */
@@ -528,21 +526,18 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
         const rawUser = xmlData(rec, f.user, 0, rec.length, true);
         const text =
           rawUser === null
-            ? buf.toString('latin1', start, end)
-            : minimalProcessEvent([
-                [f.processKey, guid],
-                [f.image, image],
-                [f.originalFileName, ofn],
-                [f.parentImage, parent],
-                [f.cmdLine, rawCmd],
-                [f.user, rawUser],
-              ]);
-        analyzer.processRef({
-          key,
-          record,
-          offset,
-          resolve: later(detach(text), 0, text.length, toProcess),
-        });
+            ? heldText(buf, start, end)
+            : detach(
+                minimalProcessEvent([
+                  [f.processKey, guid],
+                  [f.image, image],
+                  [f.originalFileName, ofn],
+                  [f.parentImage, parent],
+                  [f.cmdLine, rawCmd],
+                  [f.user, rawUser],
+                ]),
+              );
+        analyzer.processRef({ key, record, offset, resolve: later(text, toProcess) });
         return;
       }
     } else {
@@ -550,8 +545,8 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
       const guid = xmlData(rec, f.processKey);
       const ip = xmlData(rec, f.ip);
       if (hostname !== null && guid !== null && ip !== null) {
-        // Held unread (the chunk's latin1 view, released with the join window): only a listed
-        // hostname or a join (DNS answer, command-line URL) can make it matter.
+        // Held unread: only a listed hostname or a join (DNS answer, command-line URL) can make
+        // it matter.
         analyzer.connection({
           key: sysmonProcessKey(guid),
           record,
