@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ScanLimits, scanObject } from '../../lib/engine/index.ts';
+import { type ScanLimits, type ScanObjectOptions, scanObject } from '../../lib/engine/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
 import { chunks, falconGroup, falconLines, sysmonDns } from './fixtures.ts';
 
@@ -49,14 +49,27 @@ async function* reusingOneBuffer(parts: string[]): AsyncGenerator<Uint8Array> {
 const sysmonConnection = (ip: string) =>
   `<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>3</EventID><TimeCreated SystemTime='2024-03-01T09:59:59.9000000Z'/><Computer>WKS-7</Computer></System><EventData><Data Name='RuleName'>-</Data><Data Name='UtcTime'>2024-03-01 09:59:59.900</Data><Data Name='ProcessGuid'>{11111111-2222-3333-4444-555555555555}</Data><Data Name='ProcessId'>4242</Data><Data Name='Image'>C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe</Data><Data Name='User'>CORP\\jdoe</Data><Data Name='Protocol'>tcp</Data><Data Name='Initiated'>true</Data><Data Name='SourceIsIpv6'>false</Data><Data Name='SourceIp'>10.0.0.7</Data><Data Name='SourceHostname'>-</Data><Data Name='SourcePort'>50123</Data><Data Name='SourcePortName'>-</Data><Data Name='DestinationIsIpv6'>false</Data><Data Name='DestinationIp'>${ip}</Data><Data Name='DestinationHostname'>-</Data><Data Name='DestinationPort'>443</Data><Data Name='DestinationPortName'>https</Data></EventData></Event>`;
 
-async function scan(lines: string[], mode: 'fast' | 'full', limits: Partial<ScanLimits> = {}) {
-  return scanObject(chunks(Buffer.from(lines.join('\n'))), {
-    origin: 'joins.ndjson',
-    rule: defaultRule(),
-    mode,
-    limits,
-  });
+/** scanObject with the default rule; the format is sniffed from the content, not the origin. */
+function scanInput(
+  input: AsyncIterable<Uint8Array>,
+  mode: 'fast' | 'full',
+  more: Partial<ScanObjectOptions> = {},
+) {
+  return scanObject(input, { origin: 'joins', rule: defaultRule(), mode, ...more });
 }
+
+async function scan(lines: string[], mode: 'fast' | 'full', limits: Partial<ScanLimits> = {}) {
+  return scanInput(chunks(Buffer.from(lines.join('\n'))), mode, { limits });
+}
+
+/** powershell's connection, `others` unrelated connections, then the DNS answer it joins. */
+const answerAfter = (others: number) => [
+  falconLines.aidmaster,
+  powershell,
+  connection,
+  ...otherConnections(others),
+  falconLines.dns,
+];
 
 describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)', (mode) => {
   it('joins a connection to the DNS answer written after it, however many connections follow', async () => {
@@ -82,13 +95,7 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
 
   it('joins a connection whose DNS answer comes thousands of records later, within the window', async () => {
     // Arrange: ~1.1 MB between them, under the 2 MiB window
-    const lines = [
-      falconLines.aidmaster,
-      powershell,
-      connection,
-      ...otherConnections(5_000),
-      falconLines.dns,
-    ];
+    const lines = answerAfter(5_000);
     // Act
     const { groups } = await scan(lines, mode);
     // Assess
@@ -97,13 +104,7 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
 
   it('lets a connection go once its wait passes maxPendingBytes: only the DNS query matches', async () => {
     // Arrange: ~23 KB between the connection and its answer, with a 10 KB window
-    const lines = [
-      falconLines.aidmaster,
-      powershell,
-      connection,
-      ...otherConnections(100),
-      falconLines.dns,
-    ];
+    const lines = answerAfter(100);
     // Act
     const bounded = await scan(lines, mode, { maxPendingBytes: 10_000 });
     const unbounded = await scan(lines, mode);
@@ -143,11 +144,7 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
       [falconLines.dns],
     ].map((group) => `${group.join('\n')}\n`);
     // Act
-    const { groups } = await scanObject(reusingOneBuffer(parts), {
-      origin: 'joins.ndjson',
-      rule: defaultRule(),
-      mode,
-    });
+    const { groups } = await scanInput(reusingOneBuffer(parts), mode);
     // Assess: the connection (written before its answer) and the DNS query, one group
     expect(groups.map((g) => [g.count, g.firstSeen])).toEqual([[2, CONNECTION_TIME]]);
   });
@@ -159,10 +156,7 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
     const text = Buffer.concat([head, bad, Buffer.from(`\n${falconLines.dns}\n`)]);
     const skips: Array<[string, number, number]> = [];
     // Act
-    const { groups, stats } = await scanObject(chunks(text), {
-      origin: 'joins.ndjson',
-      rule: defaultRule(),
-      mode,
+    const { groups, stats } = await scanInput(chunks(text), mode, {
       onSkip: (s) => skips.push([s.reason, s.record, s.offset]),
     });
     // Assess: record 3, at the byte after the two lines before it; the DNS query still matches
@@ -194,11 +188,7 @@ describe.each(['fast', 'full'] as const)('A waiting Sysmon connection (%s mode)'
       sysmonDns('example.org') + sysmonDns('pastebin.com'),
     ];
     // Act
-    const { groups } = await scanObject(reusingOneBuffer(parts), {
-      origin: 'joins.xml',
-      rule: defaultRule(),
-      mode,
-    });
+    const { groups } = await scanInput(reusingOneBuffer(parts), mode);
     // Assess: the connection (written first) and the DNS query, one group (SPEC §2-§3)
     expect(groups.map((g) => [g.key.domain, g.count, g.firstSeen])).toEqual([
       ['pastebin.com', 2, Date.parse('2024-03-01T09:59:59.900Z')],
@@ -226,11 +216,7 @@ describe('A URL host in a Sysmon command line that entity references spell', () 
 
   it.each(['fast', 'full'] as const)('names the connection in %s mode', async (mode) => {
     // Act
-    const { groups } = await scanObject(chunks(Buffer.from(processCreate + connect)), {
-      origin: 'entity-url.xml',
-      rule: defaultRule(),
-      mode,
-    });
+    const { groups } = await scanInput(chunks(Buffer.from(processCreate + connect)), mode);
     // Assess
     expect(groups.map((g) => [g.key.process, g.key.domain, g.count])).toEqual([
       ['powershell.exe', 'pastebin.com', 1],
@@ -245,10 +231,7 @@ describe('A URL host in a Falcon command line written with escaped slashes', () 
 
   it.each(['fast', 'full'] as const)('names the connection in %s mode', async (mode) => {
     // Act: no DNS record, so only the command line can name the connection's host (SPEC §2)
-    const { groups } = await scanObject(
-      chunks(Buffer.from([falconLines.aidmaster, processCreate, connection].join('\n'))),
-      { origin: 'escaped-url.ndjson', rule: defaultRule(), mode },
-    );
+    const { groups } = await scan([falconLines.aidmaster, processCreate, connection], mode);
     // Assess
     expect(groups.map((g) => [g.key.process, g.key.domain, g.count])).toEqual([
       ['powershell.exe', 'pastebin.com', 1],
