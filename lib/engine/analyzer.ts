@@ -75,6 +75,12 @@ interface ProcessAnswers {
   listedIps: Set<string>;
 }
 
+/** A process whose end record was read at `offset`. */
+interface EndedProcess {
+  key: string;
+  offset: number;
+}
+
 /** A connection waiting for the DNS answer or the process record that could name its host. */
 interface PendingConnection {
   /** Flat copies: the reader's strings may be slices of a whole chunk of text. */
@@ -99,8 +105,8 @@ interface PendingConnection {
  * Memory is bounded and does not grow with the object: connections wait only while they are
  * within `maxPendingBytes` of the newest record (and at most `maxPendingConnections` of them);
  * only processes that could make an event match are kept, and a process's state is dropped
- * `maxEndedProcesses` process ends after its own; candidates are flushed early past
- * `maxCandidates` (see limits.ts for each bound and why).
+ * once the input is `maxEndedBytes` past its end (or `maxEndedProcesses` ends later); candidates
+ * are flushed early past `maxCandidates` (see limits.ts for each bound and why).
  */
 export class ObjectAnalyzer implements AnalyzerInput {
   private readonly processes = new Map<string, ProcessContext>();
@@ -121,8 +127,8 @@ export class ObjectAnalyzer implements AnalyzerInput {
   private readonly pending = new Fifo<PendingConnection>();
   private pendingCount = 0;
   private readonly pendingByKey = new Map<string, PendingConnection[]>();
-  /** Processes that ended, oldest first: their state goes `maxEndedProcesses` ends later. */
-  private readonly endedQueue = new Fifo<string>();
+  /** Processes that ended, oldest first, with the offset of their end record. */
+  private readonly endedQueue = new Fifo<EndedProcess>();
   private readonly ended = new Set<string>();
   /** Process keys of the candidates not yet resolved (their context must stay). */
   private readonly candidateKeys = new Set<string>();
@@ -384,10 +390,11 @@ export class ObjectAnalyzer implements AnalyzerInput {
   }
 
   /**
-   * The process ended. Its state (context, answers, waiting connections) stays while
-   * `maxEndedProcesses` later processes end, for records written after the end; then it goes.
+   * The process ended (its end record is at `offset`). Its state (context, answers, waiting
+   * connections) stays for records written after the end, until the input is `maxEndedBytes`
+   * further on or `maxEndedProcesses` later processes have ended; then it goes.
    */
-  processEnd(key: string): void {
+  processEnd(key: string, offset: number): void {
     if (this.harmlessKeys.delete(key)) return; // nothing else is kept for a harmless process
     if (
       !this.processes.has(key) &&
@@ -400,17 +407,22 @@ export class ObjectAnalyzer implements AnalyzerInput {
     if (this.ended.has(key)) return;
     const k = detach(key); // kept: must not pin the text it was read from
     this.ended.add(k);
-    this.endedQueue.push(k);
-    // An ended process whose candidates are not resolved yet goes back in line (it is forgotten
+    this.endedQueue.push({ key: k, offset });
+    // Ends come in order of offset, so the queue's head is the oldest. An ended process whose
+    // candidates are not resolved yet goes back in line as if it had ended now (it is forgotten
     // after the next flush); a few steps per end keep this loop short.
-    for (let step = 0; step < 4 && this.ended.size > this.limits.maxEndedProcesses; step++) {
-      const oldest = this.endedQueue.shift()!;
-      if (this.candidateKeys.has(oldest)) {
-        this.endedQueue.push(oldest);
+    const before = offset - this.limits.maxEndedBytes;
+    for (let step = 0; step < 4; step++) {
+      const oldest = this.endedQueue.peek();
+      if (!oldest || (oldest.offset >= before && this.ended.size <= this.limits.maxEndedProcesses))
+        break;
+      this.endedQueue.shift();
+      if (this.candidateKeys.has(oldest.key)) {
+        this.endedQueue.push({ key: oldest.key, offset });
         continue;
       }
-      this.ended.delete(oldest);
-      this.forget(oldest);
+      this.ended.delete(oldest.key);
+      this.forget(oldest.key);
     }
   }
 

@@ -358,7 +358,7 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
     }
     if (kind === 'end') {
       const key = processKey(str(v[FALCON_FIELDS.sensor]), str(v[FALCON_FIELDS.targetPid]));
-      if (key) analyzer.processEnd(key);
+      if (key) analyzer.processEnd(key, offset);
       return;
     }
     const e = toEvent(kind, v, origin, record);
@@ -451,7 +451,7 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
       case 'end': {
         const key = rawKey(rec, Q.targetPid);
         if (key === null) break;
-        if (key !== undefined) analyzer.processEnd(key);
+        if (key !== undefined) analyzer.processEnd(key, offset);
         return;
       }
       case 'network': {

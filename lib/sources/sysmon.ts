@@ -346,7 +346,7 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
     }
     if (kind === 'end') {
       const key = sysmonProcessKey(p.data[SYSMON_FIELDS.processKey]);
-      if (key) analyzer.processEnd(key);
+      if (key) analyzer.processEnd(key, offset);
       return;
     }
     const e = toEvent(kind, p, origin, record);
@@ -447,7 +447,7 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
       const guid = xmlData(rec, f.processKey);
       if (guid !== null) {
         const key = sysmonProcessKey(guid);
-        if (key !== undefined) analyzer.processEnd(key);
+        if (key !== undefined) analyzer.processEnd(key, offset);
         return;
       }
     } else if (kind === 'dns') {

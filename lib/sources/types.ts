@@ -66,8 +66,11 @@ export interface AnalyzerInput {
   /** True when any process wants all answers (lets the pre-filter skip reading keys at all). */
   readonly anyWantsAllAnswers: boolean;
   hostName(sensorId: string, hostname: string): void;
-  /** The process ended (Falcon EndOfProcess, Sysmon EventID 5): its state may go soon. */
-  processEnd(key: string): void;
+  /**
+   * The process ended (Falcon EndOfProcess, Sysmon EventID 5; `offset` is the end record's): its
+   * state may go soon.
+   */
+  processEnd(key: string, offset: number): void;
   dns(e: NormalizedEvent): void;
   connection(ref: ConnectionRef): void;
 }

@@ -126,6 +126,25 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
     expect(kept.groups.map((g) => g.key.process)).toEqual(['powershell.exe']);
   });
 
+  it('forgets an ended process once the input is maxEndedBytes past its end', async () => {
+    // Arrange: ~23 KB of other records after powershell's end, then one more process ends
+    const lines = [
+      falconLines.aidmaster,
+      powershell,
+      endOf(100),
+      ...otherConnections(100),
+      processOf(201, 'cmd.exe'),
+      endOf(201),
+      falconLines.dns,
+    ];
+    // Act
+    const forgotten = await scan(lines, mode, { maxEndedBytes: 10_000 });
+    const kept = await scan(lines, mode, { maxEndedBytes: 40_000 });
+    // Assess: without its process record a Falcon DNS query names no process (SPEC §2)
+    expect(forgotten.groups).toEqual([]);
+    expect(kept.groups.map((g) => g.key.process)).toEqual(['powershell.exe']);
+  });
+
   it('keeps an ended process while records written after its end still need it', async () => {
     // Arrange: the DNS query and connection come after the EndOfProcess record
     const lines = [falconLines.aidmaster, powershell, endOf(100), connection, falconLines.dns];
