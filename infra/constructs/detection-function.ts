@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -27,6 +27,22 @@ export const HANDLER_ENTRIES: Readonly<Record<DetectionSource, string>> = {
   sysmon: join(REPO_ROOT, 'functions', 'sysmon.ts'),
   falcon: join(REPO_ROOT, 'functions', 'falcon.ts'),
 };
+
+/**
+ * The Lambda exec wrapper (see the script): shipped beside the bundle and named by
+ * AWS_LAMBDA_EXEC_WRAPPER, it caps the young generation the Node.js runtime would make a tenth of
+ * the function's memory (README "Performance and memory").
+ */
+export const HEAP_WRAPPER_SOURCE = join(REPO_ROOT, 'lib', 'pipeline', 'heap-wrapper.sh');
+/** Where the wrapper is in the function's package; Lambda unpacks the package in /var/task. */
+export const HEAP_WRAPPER_FILE = 'heap-wrapper';
+
+/**
+ * Lambda runs the wrapper only if the package keeps its executable bit: the CDK CLI zips each
+ * file with its mode, which on Windows carries no executable bit, so the wrapper is left out
+ * there (the functions then run with the runtime's own, larger young generation).
+ */
+const SHIPS_HEAP_WRAPPER = process.platform !== 'win32';
 
 /** The Lambda runtime; the code is tested on Node 20 and 22 and must run on both. */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_22_X;
@@ -117,6 +133,9 @@ export class DetectionFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         // Stack traces point at the TypeScript sources through the bundled source map.
         NODE_OPTIONS: '--enable-source-maps',
+        ...(SHIPS_HEAP_WRAPPER
+          ? { AWS_LAMBDA_EXEC_WRAPPER: `/var/task/${HEAP_WRAPPER_FILE}` }
+          : {}),
       },
       bundling: {
         // No Docker anywhere in this project: bundle with node_modules/.bin/esbuild.
@@ -135,8 +154,27 @@ export class DetectionFunction extends Construct {
         externalModules: [],
         // esbuild's per-file size table on every synth is noise; warnings and errors still show.
         logLevel: LogLevel.WARNING,
+        ...(SHIPS_HEAP_WRAPPER
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_inputDir: string, outputDir: string) => {
+                  const target = join(outputDir, HEAP_WRAPPER_FILE);
+                  return [`cp "${HEAP_WRAPPER_SOURCE}" "${target}"`, `chmod 755 "${target}"`];
+                },
+              },
+            }
+          : {}),
       },
     });
+
+    if (!SHIPS_HEAP_WRAPPER) {
+      Annotations.of(this.function).addWarningV2(
+        't1102:heap-wrapper',
+        'Synthesized on Windows: the Lambda exec wrapper that caps the young generation is left out (a Windows-built package has no executable bit); the function runs with the Node.js runtime default heap, slower and larger (README "Performance and memory").',
+      );
+    }
 
     acknowledge(
       this.function,

@@ -8,7 +8,7 @@
  *
  *   npm run bench -- [--source falcon|sysmon] [--mb N] [--seed S] [--runs R]
  *                    [--paths engine,naive,bound] [--naive-mb N] [--bundle]
- *                    [--lambda-memory MB] [--json FILE]
+ *                    [--lambda-memory MB [--lambda-wrapper]] [--json FILE]
  *
  * --naive-mb N runs the naive path on a separate N MiB batch (same seed) and extrapolates its
  * per-MiB throughput; the engine also runs on that batch so the alerts can still be compared.
@@ -16,7 +16,8 @@
  * instead of through the tsx loader, which alone adds ~40 MiB of resident memory.
  * --lambda-memory MB starts the paths with the V8 heap flags that Lambda's Node.js runtime passes
  * for a function of that memory size (see lambdaHeapFlags); without it they run with V8's defaults
- * for this machine.
+ * for this machine. --lambda-wrapper then starts them through the functions' exec wrapper
+ * (lib/pipeline/heap-wrapper.sh), as the deployed functions start.
  *
  * Prints MiB/s of uncompressed input, records/s, peak RSS, the ratios engine/bound and
  * naive/engine, and whether the engine and the naive path found the same alerts (and the ones
@@ -42,6 +43,8 @@ import type { BenchPath, RunReport } from './run-path.ts';
 
 const RUN_PATH = fileURLToPath(new URL('./run-path.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The functions' exec wrapper (infra ships it; the path is spelled here to keep CDK unloaded). */
+const HEAP_WRAPPER = join(REPO_ROOT, 'lib', 'pipeline', 'heap-wrapper.sh');
 const ALL_PATHS: readonly BenchPath[] = ['bound', 'engine', 'naive'];
 const KIB_PER_MIB = 1024;
 
@@ -62,6 +65,7 @@ interface Options {
   naiveMb: number | undefined;
   bundle: boolean;
   lambdaMemory: number | undefined;
+  lambdaWrapper: boolean;
   json: string | undefined;
 }
 
@@ -76,6 +80,7 @@ function parseOptions(): Options {
       'naive-mb': { type: 'string' },
       bundle: { type: 'boolean', default: false },
       'lambda-memory': { type: 'string' },
+      'lambda-wrapper': { type: 'boolean', default: false },
       json: { type: 'string' },
     },
   });
@@ -98,6 +103,9 @@ function parseOptions(): Options {
       `--lambda-memory must be a whole number of MB >= 128, not ${values['lambda-memory']}`,
     );
   }
+  if (values['lambda-wrapper'] && lambdaMemory === undefined) {
+    throw new Error('--lambda-wrapper needs --lambda-memory: it rewrites the runtime heap flags');
+  }
   if (naiveMb !== undefined && !(naiveMb > 0)) {
     throw new Error(`--naive-mb must be a positive number, not ${values['naive-mb']}`);
   }
@@ -115,6 +123,7 @@ function parseOptions(): Options {
     naiveMb: naiveMb !== undefined && naiveMb < mb ? naiveMb : undefined,
     bundle: values.bundle,
     lambdaMemory,
+    lambdaWrapper: values['lambda-wrapper'],
     json: values.json,
   };
 }
@@ -148,11 +157,11 @@ function runChild(
   source: BenchSource,
 ): Promise<RunReport> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      process.execPath,
-      [...runner, '--path', path, '--file', file, '--source', source],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const [command = process.execPath, ...args] = runner;
+    const child = spawn(command, [...args, '--path', path, '--file', file, '--source', source], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (text: string) => {
@@ -245,11 +254,12 @@ async function main(): Promise<void> {
   const separateNaive = naiveBatch !== main;
   const heapFlags = o.lambdaMemory === undefined ? [] : lambdaHeapFlags(o.lambdaMemory);
   const runner = [
+    ...(o.lambdaWrapper ? [HEAP_WRAPPER, process.execPath] : [process.execPath]),
     ...heapFlags,
     ...(o.bundle ? [await bundleRunner()] : ['--import', 'tsx', RUN_PATH]),
   ];
   console.log(
-    `runner: ${o.bundle ? 'esbuild bundle, plain node (as deployed)' : 'tsx loader'}; heap: ${heapFlags.length > 0 ? `as Lambda at ${o.lambdaMemory} MB (${heapFlags.join(' ')})` : "V8's defaults"}`,
+    `runner: ${o.bundle ? 'esbuild bundle, plain node (as deployed)' : 'tsx loader'}; heap: ${heapFlags.length > 0 ? `as Lambda at ${o.lambdaMemory} MB (${heapFlags.join(' ')})${o.lambdaWrapper ? ', through the heap wrapper' : ''}` : "V8's defaults"}`,
   );
 
   const reports = new Map<string, RunReport[]>();
@@ -365,6 +375,7 @@ async function main(): Promise<void> {
       runs: o.runs,
       runner: o.bundle ? 'bundle' : 'tsx',
       heapFlags,
+      heapWrapper: o.lambdaWrapper,
       node: process.version,
       cpu,
       cpus: availableParallelism(),

@@ -1,8 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  HEAP_WRAPPER_FILE,
+  HEAP_WRAPPER_SOURCE,
+} from '../../infra/constructs/detection-function.ts';
+import { lambdaHeapFlags } from '../bench/lambda-heap.ts';
 import { resourcesOfType, type Synthesized, synthesize } from './helpers.ts';
 
 const SOURCES = ['sysmon', 'falcon'] as const;
@@ -62,6 +67,34 @@ function bundleOf(source: Source): Bundle {
   return bundle;
 }
 
+/**
+ * Starts `launcher` (a node binary and its options, or a wrapper in front of them) on a script
+ * that loads the bundle as Lambda does, with nothing else to resolve and the environment the
+ * template gives the function, and hands its handler an empty batch.
+ */
+function answerEmptyBatch({ dir, environment }: Bundle, launcher: string[]) {
+  const url = pathToFileURL(join(dir, 'index.mjs')).href;
+  const script = [
+    `const m = await import(${JSON.stringify(url)});`,
+    "const context = { awsRequestId: 'bundle-test', functionName: 'bundle-test', getRemainingTimeInMillis: () => 60000 };",
+    'const kind = typeof m.handler;',
+    "const response = kind === 'function' ? await m.handler({ Records: [] }, context) : null;",
+    'process.stdout.write(JSON.stringify({ kind, response, execArgv: process.execArgv }));',
+  ].join('\n');
+  const [command = process.execPath, ...args] = launcher;
+  const output = execFileSync(command, [...args, '--input-type=module', '-e', script], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...environment },
+    encoding: 'utf8',
+    timeout: IMPORT_TIMEOUT_MS,
+  });
+  return JSON.parse(output.slice(output.indexOf('{"kind"'))) as {
+    kind: string;
+    response: unknown;
+    execArgv: string[];
+  };
+}
+
 describe('Function bundles', () => {
   it.each(SOURCES)('writes the %s bundle as ESM with its source map', (source) => {
     // Prepare
@@ -95,31 +128,46 @@ describe('Function bundles', () => {
   it.each(SOURCES)(
     'exports a handler from the %s bundle that, under plain Node with its Lambda environment, answers an empty batch with no failures',
     (source) => {
-      // Prepare: a separate Node process loads the bundle as Lambda does, with nothing else to
-      // resolve, and the environment the template gives the function.
-      const { dir, environment } = bundleOf(source);
-      const url = pathToFileURL(join(dir, 'index.mjs')).href;
-      const script = [
-        `const m = await import(${JSON.stringify(url)});`,
-        "const context = { awsRequestId: 'bundle-test', functionName: 'bundle-test', getRemainingTimeInMillis: () => 60000 };",
-        'const kind = typeof m.handler;',
-        "const response = kind === 'function' ? await m.handler({ Records: [] }, context) : null;",
-        'process.stdout.write(JSON.stringify({ kind, response }));',
-      ].join('\n');
-
       // Act
-      const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-        cwd: dir,
-        env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...environment },
-        encoding: 'utf8',
-        timeout: IMPORT_TIMEOUT_MS,
-      });
+      const { kind, response } = answerEmptyBatch(bundleOf(source), [process.execPath]);
 
       // Assess: the SQS partial-batch response contract.
-      expect(JSON.parse(output.slice(output.indexOf('{"kind"')))).toEqual({
-        kind: 'function',
-        response: { batchItemFailures: [] },
-      });
+      expect({ kind, response }).toEqual({ kind: 'function', response: { batchItemFailures: [] } });
+    },
+  );
+
+  it.each(SOURCES)(
+    'ships the heap wrapper in the %s package, executable, where AWS_LAMBDA_EXEC_WRAPPER names it',
+    (source) => {
+      // Prepare
+      const { dir, environment } = bundleOf(source);
+      const file = join(dir, HEAP_WRAPPER_FILE);
+
+      // Act
+      const mode = statSync(file).mode;
+
+      // Assess: executable by all (the CDK CLI zips each file with its mode), the script itself
+      expect(mode & 0o777).toBe(0o755);
+      expect(readFileSync(file, 'utf8')).toBe(readFileSync(HEAP_WRAPPER_SOURCE, 'utf8'));
+      expect(environment.AWS_LAMBDA_EXEC_WRAPPER).toBe(`/var/task/${HEAP_WRAPPER_FILE}`);
+    },
+  );
+
+  it.each(SOURCES)(
+    'starts the %s handler through its packaged wrapper as the runtime would, with the young generation capped',
+    (source) => {
+      // Prepare: the wrapper gets the node binary and the runtime's heap flags at 1,024 MB
+      const bundle = bundleOf(source);
+      const wrapper = join(bundle.dir, HEAP_WRAPPER_FILE);
+
+      // Act
+      const seen = answerEmptyBatch(bundle, [wrapper, process.execPath, ...lambdaHeapFlags(1024)]);
+
+      // Assess
+      expect(seen.response).toEqual({ batchItemFailures: [] });
+      expect(seen.execArgv).toContain('--max-semi-space-size=16');
+      expect(seen.execArgv).not.toContain('--max-semi-space-size=51');
+      expect(seen.execArgv).toContain('--max-old-space-size=922');
     },
   );
 });

@@ -860,6 +860,7 @@ describe('Functions', () => {
       POWERTOOLS_METRICS_NAMESPACE: 'T1102Detection',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      AWS_LAMBDA_EXEC_WRAPPER: '/var/task/heap-wrapper',
       STATE_TABLE: { Ref: stateTableId(template) },
       WINDOW_MINUTES: DEFAULT_WINDOW_MINUTES,
       THRESHOLD: DEFAULT_THRESHOLD,
