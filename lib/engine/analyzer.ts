@@ -146,6 +146,12 @@ export class ObjectAnalyzer implements AnalyzerInput {
       offset: number,
     ) => void,
     windowMs?: number,
+    /**
+     * With a context store, an early flush must first fetch the context its candidates lack,
+     * which is asynchronous: the caller then flushes between chunks (`flushDue`, `flush`) instead
+     * of the analyzer flushing in the middle of one.
+     */
+    private readonly deferFlushes = false,
   ) {
     this.grouper = new Grouper(windowMs);
   }
@@ -456,7 +462,21 @@ export class ObjectAnalyzer implements AnalyzerInput {
     const key = e.actor.process.uid;
     if (key !== undefined) this.candidateKeys.add(key);
     this.candidates.push(e);
-    if (this.candidates.length >= this.limits.maxCandidates) this.flushCandidates();
+    if (!this.deferFlushes && this.flushDue) this.flushCandidates();
+  }
+
+  /** The candidates held have reached `maxCandidates`: an early flush is due. */
+  get flushDue(): boolean {
+    return this.candidates.length >= this.limits.maxCandidates;
+  }
+
+  /**
+   * An early flush with a context store: fetches the process and host context the candidates
+   * lack (earlier objects) first, as `finish` does, then resolves and groups them.
+   */
+  async flush(store: ContextStore): Promise<void> {
+    await this.fetchMissingContext(store);
+    this.flushCandidates();
   }
 
   /** Pools the image and user of candidate events per process (SPEC §2). */

@@ -63,7 +63,9 @@ export const MAX_ENDED_PROCESSES = 8_192;
 /**
  * Matching candidates held until the end of the object so that context arriving later still
  * applies. Past this many, the engine resolves and groups what it holds (an early flush), which
- * keeps memory flat under a flood of matches (~1 KiB each: ~10 MiB).
+ * keeps memory flat under a flood of matches (~1 KiB each: ~10 MiB). With a context store, the
+ * flush first looks up the context its candidates lack, as the end of the object does, and comes
+ * at the end of the text chunk (64 KiB) that crossed the bound.
  */
 export const MAX_CANDIDATES = 10_000;
 

@@ -35,7 +35,10 @@ export interface ScanObjectOptions {
   onProgress?: (bytesDecoded: number) => void;
   /** Split groups by tumbling event-time windows of this many ms (cross-object state). */
   windowMs?: number;
-  /** Context that outlives the object: looked up for candidates that lack it, saved at the end. */
+  /**
+   * Context that outlives the object: looked up for candidates that lack it (at the end and at
+   * each early flush, see MAX_CANDIDATES), saved at the end.
+   */
   contextStore?: ContextStore;
 }
 
@@ -84,6 +87,7 @@ export async function scanObject(
     limits,
     (reason, message, record, offset) => skip(reason, message, record, offset, ''),
     options.windowMs,
+    options.contextStore !== undefined,
   );
 
   let source: SourceName | undefined;
@@ -154,6 +158,8 @@ export async function scanObject(
       } else {
         splitter.feed(chunk);
       }
+      // Past maxCandidates by at most one chunk's worth of records.
+      if (options.contextStore && analyzer.flushDue) await analyzer.flush(options.contextStore);
       options.onProgress?.(counters.bytesDecoded);
     }
     splitter?.end(false);

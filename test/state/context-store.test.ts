@@ -4,7 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { BatchGetItemCommand, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCsv, sortGroups } from '../../lib/alert/index.ts';
-import { type ContextStore, type StoredContext, scanObject } from '../../lib/engine/index.ts';
+import {
+  type ContextStore,
+  type ScanLimits,
+  type StoredContext,
+  scanObject,
+} from '../../lib/engine/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
 import {
   createDynamoContextStore,
@@ -243,8 +248,13 @@ describe('Context store: cross-object joins with the real engine', () => {
     fdrLines.find((l) => l.includes('"ComputerName"')) as string,
   ].join('\n');
 
-  async function scan(origin: string, input: AsyncIterable<Uint8Array>, store: ContextStore) {
-    const result = await scanObject(input, { origin, rule, contextStore: store });
+  async function scan(
+    origin: string,
+    input: AsyncIterable<Uint8Array>,
+    store: ContextStore,
+    limits: Partial<ScanLimits> = {},
+  ) {
+    const result = await scanObject(input, { origin, rule, contextStore: store, limits });
     return formatCsv(sortGroups(result.groups));
   }
   const bytes = async function* (text: string) {
@@ -270,6 +280,27 @@ describe('Context store: cross-object joins with the real engine', () => {
     // Assess
     expect(first).toBe('host,user,process,domain,count,first_seen,last_seen\n');
     expect(second).toBe(expected);
+  });
+
+  it("applies the earlier object's context to candidates flushed early, before the object ends", async () => {
+    // Prepare: at most 2 candidates held, so the recording's are resolved in several flushes
+    const store = await storeOn(db.client, Date.now);
+    const expected = readFileSync(
+      resolve(DATASETS, 'expected/otrf-psh-mshta.logscale.json.csv'),
+      'utf8',
+    );
+    await scan('s3://fdr/earlier.ndjson', bytes(earlierObject), store);
+
+    // Act
+    const csv = await scan(
+      's3://fdr/otrf-psh-mshta.fdr.ndjson',
+      createReadStream(fdrPath, { highWaterMark: 4096 }),
+      store,
+      { maxCandidates: 2 },
+    );
+
+    // Assess
+    expect(csv).toBe(expected);
   });
 
   it('yields nothing from otrf-psh-mshta.fdr.ndjson without that earlier object', async () => {
