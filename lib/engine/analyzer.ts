@@ -1,6 +1,7 @@
 import { Grouper } from '../alert/group.ts';
 import type { AlertGroup } from '../alert/types.ts';
 import type { NormalizedEvent } from '../event/types.ts';
+import { normalizeHostname } from '../rule/compile.ts';
 import type { CompiledRule } from '../rule/types.ts';
 import type {
   AnalyzerInput,
@@ -261,7 +262,8 @@ export class ObjectAnalyzer implements AnalyzerInput {
     const key = e.actor.process.uid;
     if (key !== undefined && this.harmlessKeys.has(key)) return;
     if (!listed && (key === undefined || !this.urlKeys.has(key))) return;
-    if (key !== undefined && e.answers) this.remember(key, normalizeHost(name), listed, e.answers);
+    if (key !== undefined && e.answers)
+      this.remember(key, normalizeHostname(name), listed, e.answers);
     if (!listed) return;
     this.addCandidate(e);
     if (key !== undefined && e.answers) this.releasePending(key, e.answers);
@@ -534,7 +536,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
         host: host ?? '',
         user: user ?? '',
         process: basename(image).toLowerCase(),
-        domain: normalizeHost(hostname),
+        domain: normalizeHostname(hostname),
       },
       cmdLine,
       parent: parentImage === undefined ? undefined : basename(parentImage),
@@ -614,10 +616,4 @@ export class ObjectAnalyzer implements AnalyzerInput {
       if (!this.hosts.has(sensor)) boundedSet(this.hosts, sensor, name, this.limits.maxHostNames);
     }
   }
-}
-
-/** Lower-case, one trailing dot removed (SPEC §1.2, §3). */
-export function normalizeHost(h: string): string {
-  const l = h.toLowerCase();
-  return l.endsWith('.') ? l.slice(0, -1) : l;
 }

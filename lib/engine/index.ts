@@ -1,4 +1,4 @@
-export { normalizeHost, ObjectAnalyzer } from './analyzer.ts';
+export { ObjectAnalyzer } from './analyzer.ts';
 export {
   DECOMPRESS_CHUNK_BYTES,
   decodeToUtf8,

@@ -94,8 +94,11 @@ function processName(value: string | undefined): string | undefined {
   return name.toLowerCase();
 }
 
-/** Lower-cases a hostname and removes one trailing dot (the DNS root, as Falcon writes it). */
-function normalizeHostname(hostname: string): string {
+/**
+ * Lower-cases a hostname and removes one trailing dot (the DNS root, as Falcon writes it): how
+ * the rule compares names (SPEC §1.2) and how alerts group them (SPEC §3).
+ */
+export function normalizeHostname(hostname: string): string {
   const lower = hostname.toLowerCase();
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }

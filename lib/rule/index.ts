@@ -1,4 +1,4 @@
-export { compileRule, pathBasename } from './compile.ts';
+export { compileRule, normalizeHostname, pathBasename } from './compile.ts';
 export type { RuleProblem } from './errors.ts';
 export { RuleError, RuleLoadError, RuleValidationError } from './errors.ts';
 export {
