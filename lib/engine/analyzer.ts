@@ -134,6 +134,11 @@ export class ObjectAnalyzer implements AnalyzerInput {
   /** Process keys of the candidates not yet resolved (their context must stay). */
   private readonly candidateKeys = new Set<string>();
   private candidates: NormalizedEvent[] = [];
+  /**
+   * Context an early flush fetched from the store that no record of this object has added to
+   * since: `finish` does not save it back as if this object had learned it.
+   */
+  private readonly fetched = { processes: new Set<string>(), hosts: new Set<string>() };
   private readonly grouper: Grouper;
   matched = 0;
 
@@ -167,6 +172,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
     const urlHosts = p.cmdLine ? this.rule.listedUrlHosts(p.cmdLine) : [];
     const { key, ...info } = p;
     this.harmlessKeys.delete(key);
+    this.fetched.processes.delete(key);
     const ctx = this.contextFor(key);
     Object.assign(ctx, info);
     if (urlHosts.length > 0) {
@@ -178,6 +184,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
 
   processRef(ref: ProcessRef): void {
     this.harmlessKeys.delete(ref.key);
+    this.fetched.processes.delete(ref.key);
     const ctx = this.contextFor(ref.key);
     ctx.lazy ??= [];
     ctx.lazy.push(ref);
@@ -252,6 +259,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
   }
 
   hostName(sensorId: string, hostname: string): void {
+    this.fetched.hosts.delete(sensorId);
     boundedSet(this.hosts, sensorId, hostname, this.limits.maxHostNames);
   }
 
@@ -436,6 +444,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
 
   private forget(key: string): void {
     this.processes.delete(key);
+    this.fetched.processes.delete(key);
     this.pooled.delete(key);
     this.urlKeys.delete(key);
     this.forgetAnswers(key);
@@ -581,9 +590,13 @@ export class ObjectAnalyzer implements AnalyzerInput {
     this.pending.clear();
     this.pendingCount = 0;
     this.pendingByKey.clear();
-    const learned: StoredContext = { processes: new Map(), hosts: new Map(this.hosts) };
+    const learned: StoredContext = {
+      processes: new Map(),
+      hosts: new Map([...this.hosts].filter(([sensor]) => !this.fetched.hosts.has(sensor))),
+    };
     if (store) {
       for (const key of [...this.processes.keys()]) {
+        if (this.fetched.processes.has(key)) continue;
         const { lazy: _lazy, ...known } = this.context(key)!;
         if (known.image !== undefined || known.parentImage !== undefined || known.urlHosts) {
           learned.processes.set(key, known);
@@ -608,12 +621,20 @@ export class ObjectAnalyzer implements AnalyzerInput {
     }
     if (processes.size === 0 && hosts.size === 0) return;
     const found = await store.lookup({ processes: [...processes], hosts: [...hosts] });
+    // Marks of fetched context that has since been evicted go first (this set stays bounded).
+    for (const key of this.fetched.processes)
+      if (!this.processes.has(key)) this.fetched.processes.delete(key);
+    for (const sensor of this.fetched.hosts)
+      if (!this.hosts.has(sensor)) this.fetched.hosts.delete(sensor);
     for (const [key, p] of found.processes) {
-      if (!this.processes.has(key))
-        boundedSet(this.processes, key, p, this.limits.maxProcessContexts);
+      if (this.processes.has(key)) continue;
+      boundedSet(this.processes, key, p, this.limits.maxProcessContexts);
+      this.fetched.processes.add(key);
     }
     for (const [sensor, name] of found.hosts) {
-      if (!this.hosts.has(sensor)) boundedSet(this.hosts, sensor, name, this.limits.maxHostNames);
+      if (this.hosts.has(sensor)) continue;
+      boundedSet(this.hosts, sensor, name, this.limits.maxHostNames);
+      this.fetched.hosts.add(sensor);
     }
   }
 }

@@ -290,17 +290,27 @@ describe('Context store: cross-object joins with the real engine', () => {
       'utf8',
     );
     await scan('s3://fdr/earlier.ndjson', bytes(earlierObject), store);
+    const saved: string[] = [];
+    const recording: ContextStore = {
+      lookup: (request) => store.lookup(request),
+      save: async (learned) => {
+        saved.push(...learned.processes.keys());
+        await store.save(learned);
+      },
+    };
 
     // Act
     const csv = await scan(
       's3://fdr/otrf-psh-mshta.fdr.ndjson',
       createReadStream(fdrPath, { highWaterMark: 4096 }),
-      store,
+      recording,
       { maxCandidates: 2 },
     );
 
-    // Assess
+    // Assess: and powershell's context, which this object only read back, is not saved as learned
     expect(csv).toBe(expected);
+    expect(saved.length).toBeGreaterThan(0);
+    expect(saved.filter((key) => key.endsWith(':22013773145188'))).toEqual([]);
   });
 
   it('yields nothing from otrf-psh-mshta.fdr.ndjson without that earlier object', async () => {
