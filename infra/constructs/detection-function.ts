@@ -42,7 +42,7 @@ export const HEAP_WRAPPER_FILE = 'heap-wrapper';
  * file with its mode, which on Windows carries no executable bit, so the wrapper is left out
  * there (the functions then run with the runtime's own, larger young generation).
  */
-const SHIPS_HEAP_WRAPPER = process.platform !== 'win32';
+const CAN_SHIP_HEAP_WRAPPER = process.platform !== 'win32';
 
 /** The Lambda runtime; the code is tested on Node 20 and 22 and must run on both. */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_22_X;
@@ -68,6 +68,8 @@ export interface DetectionFunctionProps {
   readonly alertTopicArn: string;
   readonly quarantinePrefix: string;
   readonly removalPolicy: RemovalPolicy;
+  /** Ship the heap wrapper; defaults to true except when synthesizing on Windows. */
+  readonly heapWrapper?: boolean;
 }
 
 export interface ConsumeOptions {
@@ -93,6 +95,7 @@ export class DetectionFunction extends Construct {
     super(scope, id);
     this.source = props.source;
     this.serviceName = SERVICE_NAMES[props.source];
+    const heapWrapper = props.heapWrapper ?? CAN_SHIP_HEAP_WRAPPER;
 
     this.logGroup = new LogGroup(this, 'LogGroup', {
       retention: props.logRetentionDays,
@@ -133,7 +136,7 @@ export class DetectionFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         // Stack traces point at the TypeScript sources through the bundled source map.
         NODE_OPTIONS: '--enable-source-maps',
-        ...(SHIPS_HEAP_WRAPPER
+        ...(heapWrapper
           ? { AWS_LAMBDA_EXEC_WRAPPER: `/var/task/${HEAP_WRAPPER_FILE}` }
           : {}),
       },
@@ -154,7 +157,7 @@ export class DetectionFunction extends Construct {
         externalModules: [],
         // esbuild's per-file size table on every synth is noise; warnings and errors still show.
         logLevel: LogLevel.WARNING,
-        ...(SHIPS_HEAP_WRAPPER
+        ...(heapWrapper
           ? {
               commandHooks: {
                 beforeBundling: () => [],
@@ -169,10 +172,10 @@ export class DetectionFunction extends Construct {
       },
     });
 
-    if (!SHIPS_HEAP_WRAPPER) {
+    if (!heapWrapper) {
       Annotations.of(this.function).addWarningV2(
         't1102:heap-wrapper',
-        'Synthesized on Windows: the Lambda exec wrapper that caps the young generation is left out (a Windows-built package has no executable bit); the function runs with the Node.js runtime default heap, slower and larger (README "Performance and memory").',
+        'The Lambda exec wrapper that caps the young generation is left out (synthesized on Windows, where a package has no executable bit); the function runs with the Node.js runtime default heap, slower and larger (README "Performance and memory").',
       );
     }
 

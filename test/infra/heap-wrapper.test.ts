@@ -2,9 +2,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HEAP_WRAPPER_SOURCE } from '../../infra/constructs/detection-function.ts';
+import {
+  DetectionFunction,
+  HEAP_WRAPPER_SOURCE,
+} from '../../infra/constructs/detection-function.ts';
 import { lambdaHeapFlags } from '../bench/lambda-heap.ts';
+import { type CfnResource, resourcesOfType, synthesize } from './helpers.ts';
 
 /**
  * lib/pipeline/heap-wrapper.sh, run as Lambda runs an AWS_LAMBDA_EXEC_WRAPPER: with the node
@@ -130,5 +137,45 @@ describe('The Lambda heap wrapper', () => {
     expect(run.status).toBe(0);
     expect(direct.newSpaceMiB).toBe(128);
     expect((JSON.parse(run.stdout) as { newSpaceMiB: number }).newSpaceMiB).toBe(32);
+  });
+});
+
+describe('A function without the heap wrapper (synthesized on Windows)', () => {
+  it('names no exec wrapper and warns that it runs with the runtime default heap', () => {
+    // Prepare
+    let scratch: DetectionFunction | undefined;
+    const synth = synthesize({
+      extend: ({ stack }) => {
+        scratch = new DetectionFunction(stack, 'ScratchDetector', {
+          source: 'sysmon',
+          memoryMiB: 1024,
+          timeout: Duration.minutes(1),
+          logRetentionDays: 7,
+          logEncryptionKey: new Key(stack, 'ScratchKey', { enableKeyRotation: true }),
+          alertTopicArn: stack.alertTopic.topicArn,
+          quarantinePrefix: 'quarantine/',
+          removalPolicy: RemovalPolicy.DESTROY,
+          heapWrapper: false,
+        });
+      },
+    });
+
+    try {
+      // Act
+      const id = synth.stack.getLogicalId(scratch!.function.node.defaultChild as never);
+      const fn = resourcesOfType(synth.template, 'AWS::Lambda::Function')[id] as CfnResource;
+      const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+
+      // Assess
+      expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(variables).not.toHaveProperty('AWS_LAMBDA_EXEC_WRAPPER');
+      Annotations.fromStack(synth.stack).hasWarning(
+        `/${synth.stack.stackName}/ScratchDetector/Function`,
+        Match.stringLikeRegexp('exec wrapper that caps the young generation is left out'),
+      );
+    } finally {
+      synth.dispose();
+    }
   });
 });
