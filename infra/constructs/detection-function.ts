@@ -136,9 +136,7 @@ export class DetectionFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         // Stack traces point at the TypeScript sources through the bundled source map.
         NODE_OPTIONS: '--enable-source-maps',
-        ...(heapWrapper
-          ? { AWS_LAMBDA_EXEC_WRAPPER: `/var/task/${HEAP_WRAPPER_FILE}` }
-          : {}),
+        ...(heapWrapper ? { AWS_LAMBDA_EXEC_WRAPPER: `/var/task/${HEAP_WRAPPER_FILE}` } : {}),
       },
       bundling: {
         // No Docker anywhere in this project: bundle with node_modules/.bin/esbuild.

@@ -164,8 +164,10 @@ describe('A function without the heap wrapper (synthesized on Windows)', () => {
       // Act
       const id = synth.stack.getLogicalId(scratch!.function.node.defaultChild as never);
       const fn = resourcesOfType(synth.template, 'AWS::Lambda::Function')[id] as CfnResource;
-      const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> })
-        .Variables;
+      const { Environment } = fn.Properties as {
+        Environment: { Variables: Record<string, unknown> };
+      };
+      const variables = Environment.Variables;
 
       // Assess
       expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
