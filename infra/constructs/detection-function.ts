@@ -162,7 +162,11 @@ export class DetectionFunction extends Construct {
                 beforeInstall: () => [],
                 afterBundling: (_inputDir: string, outputDir: string) => {
                   const target = join(outputDir, HEAP_WRAPPER_FILE);
-                  return [`cp "${HEAP_WRAPPER_SOURCE}" "${target}"`, `chmod 755 "${target}"`];
+                  // Without carriage returns: a checkout with CRLF line ends would break /bin/sh.
+                  return [
+                    `tr -d '\\r' < "${HEAP_WRAPPER_SOURCE}" > "${target}"`,
+                    `chmod 755 "${target}"`,
+                  ];
                 },
               },
             }
