@@ -135,10 +135,12 @@ export class ObjectAnalyzer implements AnalyzerInput {
   private readonly candidateKeys = new Set<string>();
   private candidates: NormalizedEvent[] = [];
   /**
-   * Context an early flush fetched from the store that no record of this object has added to
-   * since: `finish` does not save it back as if this object had learned it.
+   * Context an early flush read back from the store that no record of this object has added to
+   * since: `finish` does not save it back as if this object had learned it. Process contexts are
+   * marked by identity; host names, plain strings, by sensor (pruned with each fetch).
    */
-  private readonly fetched = { processes: new Set<string>(), hosts: new Set<string>() };
+  private readonly fetchedContexts = new WeakSet<ProcessContext>();
+  private readonly fetchedHosts = new Set<string>();
   private readonly grouper: Grouper;
   matched = 0;
 
@@ -153,11 +155,11 @@ export class ObjectAnalyzer implements AnalyzerInput {
     ) => void,
     windowMs?: number,
     /**
-     * With a context store, an early flush must first fetch the context its candidates lack,
-     * which is asynchronous: the caller then flushes between chunks (`flushDue`, `flush`) instead
-     * of the analyzer flushing in the middle of one.
+     * Context that outlives the object. With it, an early flush must first fetch the context its
+     * candidates lack, which is asynchronous: the caller then flushes between chunks
+     * (`flushDue`, `flush`) instead of the analyzer flushing in the middle of one.
      */
-    private readonly deferFlushes = false,
+    private readonly store?: ContextStore,
   ) {
     this.grouper = new Grouper(windowMs);
   }
@@ -172,8 +174,8 @@ export class ObjectAnalyzer implements AnalyzerInput {
     const urlHosts = p.cmdLine ? this.rule.listedUrlHosts(p.cmdLine) : [];
     const { key, ...info } = p;
     this.harmlessKeys.delete(key);
-    this.fetched.processes.delete(key);
     const ctx = this.contextFor(key);
+    this.fetchedContexts.delete(ctx);
     Object.assign(ctx, info);
     if (urlHosts.length > 0) {
       ctx.urlHosts = urlHosts;
@@ -184,8 +186,8 @@ export class ObjectAnalyzer implements AnalyzerInput {
 
   processRef(ref: ProcessRef): void {
     this.harmlessKeys.delete(ref.key);
-    this.fetched.processes.delete(ref.key);
     const ctx = this.contextFor(ref.key);
+    this.fetchedContexts.delete(ctx);
     ctx.lazy ??= [];
     ctx.lazy.push(ref);
   }
@@ -259,7 +261,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
   }
 
   hostName(sensorId: string, hostname: string): void {
-    this.fetched.hosts.delete(sensorId);
+    this.fetchedHosts.delete(sensorId);
     boundedSet(this.hosts, sensorId, hostname, this.limits.maxHostNames);
   }
 
@@ -444,7 +446,6 @@ export class ObjectAnalyzer implements AnalyzerInput {
 
   private forget(key: string): void {
     this.processes.delete(key);
-    this.fetched.processes.delete(key);
     this.pooled.delete(key);
     this.urlKeys.delete(key);
     this.forgetAnswers(key);
@@ -473,7 +474,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
     const key = e.actor.process.uid;
     if (key !== undefined) this.candidateKeys.add(key);
     this.candidates.push(e);
-    if (!this.deferFlushes && this.flushDue) this.flushCandidates();
+    if (this.store === undefined && this.flushDue) this.flushCandidates();
   }
 
   /** The candidates held have reached `maxCandidates`: an early flush is due. */
@@ -485,8 +486,8 @@ export class ObjectAnalyzer implements AnalyzerInput {
    * An early flush with a context store: fetches the process and host context the candidates
    * lack (earlier objects) first, as `finish` does, then resolves and groups them.
    */
-  async flush(store: ContextStore): Promise<void> {
-    await this.fetchMissingContext(store);
+  async flush(): Promise<void> {
+    if (this.store) await this.fetchMissingContext(this.store);
     this.flushCandidates();
   }
 
@@ -585,18 +586,19 @@ export class ObjectAnalyzer implements AnalyzerInput {
    * With a context store, first fetches the process and host context the candidates lack
    * (earlier objects), then saves what this object learned for later ones.
    */
-  async finish(store?: ContextStore): Promise<AlertGroup[]> {
+  async finish(): Promise<AlertGroup[]> {
+    const store = this.store;
     // Connections still waiting had no join in the object.
     this.pending.clear();
     this.pendingCount = 0;
     this.pendingByKey.clear();
     const learned: StoredContext = {
       processes: new Map(),
-      hosts: new Map([...this.hosts].filter(([sensor]) => !this.fetched.hosts.has(sensor))),
+      hosts: new Map([...this.hosts].filter(([sensor]) => !this.fetchedHosts.has(sensor))),
     };
     if (store) {
-      for (const key of [...this.processes.keys()]) {
-        if (this.fetched.processes.has(key)) continue;
+      for (const [key, ctx] of [...this.processes]) {
+        if (this.fetchedContexts.has(ctx)) continue;
         const { lazy: _lazy, ...known } = this.context(key)!;
         if (known.image !== undefined || known.parentImage !== undefined || known.urlHosts) {
           learned.processes.set(key, known);
@@ -621,20 +623,18 @@ export class ObjectAnalyzer implements AnalyzerInput {
     }
     if (processes.size === 0 && hosts.size === 0) return;
     const found = await store.lookup({ processes: [...processes], hosts: [...hosts] });
-    // Marks of fetched context that has since been evicted go first (this set stays bounded).
-    for (const key of this.fetched.processes)
-      if (!this.processes.has(key)) this.fetched.processes.delete(key);
-    for (const sensor of this.fetched.hosts)
-      if (!this.hosts.has(sensor)) this.fetched.hosts.delete(sensor);
+    // Marks of host names evicted since go first (this set stays bounded).
+    for (const sensor of this.fetchedHosts)
+      if (!this.hosts.has(sensor)) this.fetchedHosts.delete(sensor);
     for (const [key, p] of found.processes) {
       if (this.processes.has(key)) continue;
       boundedSet(this.processes, key, p, this.limits.maxProcessContexts);
-      this.fetched.processes.add(key);
+      this.fetchedContexts.add(p);
     }
     for (const [sensor, name] of found.hosts) {
       if (this.hosts.has(sensor)) continue;
       boundedSet(this.hosts, sensor, name, this.limits.maxHostNames);
-      this.fetched.hosts.add(sensor);
+      this.fetchedHosts.add(sensor);
     }
   }
 }

@@ -87,7 +87,7 @@ export async function scanObject(
     limits,
     (reason, message, record, offset) => skip(reason, message, record, offset, ''),
     options.windowMs,
-    options.contextStore !== undefined,
+    options.contextStore,
   );
 
   let source: SourceName | undefined;
@@ -159,7 +159,7 @@ export async function scanObject(
         splitter.feed(chunk);
       }
       // Past maxCandidates by at most one chunk's worth of records.
-      if (options.contextStore && analyzer.flushDue) await analyzer.flush(options.contextStore);
+      if (analyzer.flushDue) await analyzer.flush();
       options.onProgress?.(counters.bytesDecoded);
     }
     splitter?.end(false);
@@ -169,7 +169,7 @@ export async function scanObject(
     splitter?.end(true);
   }
 
-  const groups = await analyzer.finish(options.contextStore);
+  const groups = await analyzer.finish();
   stats.bytesIn = counters.bytesIn;
   stats.bytesDecoded = counters.bytesDecoded;
   stats.matched = analyzer.matched;
