@@ -15,6 +15,7 @@ import {
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { HEAP_WRAPPER_SOURCE } from '../../lib/pipeline/heap-wrapper.ts';
 import type { DetectionSource } from '../config.ts';
 import { METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAMES } from '../metrics.ts';
 import { acknowledge } from '../nag.ts';
@@ -29,12 +30,10 @@ export const HANDLER_ENTRIES: Readonly<Record<DetectionSource, string>> = {
 };
 
 /**
- * The Lambda exec wrapper (see the script): shipped beside the bundle and named by
- * AWS_LAMBDA_EXEC_WRAPPER, it caps the young generation the Node.js runtime would make a tenth of
- * the function's memory (README "Performance and memory").
+ * Where the Lambda exec wrapper (HEAP_WRAPPER_SOURCE) is in the function's package, named by
+ * AWS_LAMBDA_EXEC_WRAPPER: it caps the young generation the Node.js runtime would make a tenth of
+ * the function's memory (README "Performance and memory"). Lambda unpacks the package in /var/task.
  */
-export const HEAP_WRAPPER_SOURCE = join(REPO_ROOT, 'lib', 'pipeline', 'heap-wrapper.sh');
-/** Where the wrapper is in the function's package; Lambda unpacks the package in /var/task. */
 export const HEAP_WRAPPER_FILE = 'heap-wrapper';
 
 /**

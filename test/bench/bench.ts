@@ -30,6 +30,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { HEAP_WRAPPER_SOURCE } from '../../lib/pipeline/heap-wrapper.ts';
 import { diffSummaries, type GroupSummary, summarize } from './compare.ts';
 import {
   type BenchSource,
@@ -43,8 +44,6 @@ import type { BenchPath, RunReport } from './run-path.ts';
 
 const RUN_PATH = fileURLToPath(new URL('./run-path.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** The functions' exec wrapper (infra ships it; the path is spelled here to keep CDK unloaded). */
-const HEAP_WRAPPER = join(REPO_ROOT, 'lib', 'pipeline', 'heap-wrapper.sh');
 const ALL_PATHS: readonly BenchPath[] = ['bound', 'engine', 'naive'];
 const KIB_PER_MIB = 1024;
 
@@ -254,7 +253,7 @@ async function main(): Promise<void> {
   const separateNaive = naiveBatch !== main;
   const heapFlags = o.lambdaMemory === undefined ? [] : lambdaHeapFlags(o.lambdaMemory);
   const runner = [
-    ...(o.lambdaWrapper ? [HEAP_WRAPPER, process.execPath] : [process.execPath]),
+    ...(o.lambdaWrapper ? [HEAP_WRAPPER_SOURCE, process.execPath] : [process.execPath]),
     ...heapFlags,
     ...(o.bundle ? [await bundleRunner()] : ['--import', 'tsx', RUN_PATH]),
   ];

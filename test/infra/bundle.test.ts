@@ -3,10 +3,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  HEAP_WRAPPER_FILE,
-  HEAP_WRAPPER_SOURCE,
-} from '../../infra/constructs/detection-function.ts';
+import { HEAP_WRAPPER_FILE } from '../../infra/constructs/detection-function.ts';
+import { HEAP_WRAPPER_SOURCE } from '../../lib/pipeline/heap-wrapper.ts';
 import { lambdaHeapFlags } from '../bench/lambda-heap.ts';
 import { resourcesOfType, type Synthesized, synthesize } from './helpers.ts';
 

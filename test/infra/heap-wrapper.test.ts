@@ -6,10 +6,8 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  DetectionFunction,
-  HEAP_WRAPPER_SOURCE,
-} from '../../infra/constructs/detection-function.ts';
+import { DetectionFunction } from '../../infra/constructs/detection-function.ts';
+import { HEAP_WRAPPER_SOURCE } from '../../lib/pipeline/heap-wrapper.ts';
 import { lambdaHeapFlags } from '../bench/lambda-heap.ts';
 import { type CfnResource, resourcesOfType, synthesize } from './helpers.ts';
 
