@@ -44,6 +44,20 @@ export class ObjectReadError extends PipelineError {
   }
 }
 
+/**
+ * The invocation's time ran out while an object was still being read. Reading stops this early so
+ * that the other objects of the invocation still finish and answer; only this object is retried.
+ */
+export class ReadDeadlineError extends PipelineError {
+  constructor(reserveMs: number, options?: ErrorOptions) {
+    super(
+      `the invocation's time ran out before the object was read to its end (reading stops ${reserveMs >= 1000 ? `${Math.round(reserveMs / 1000)} s` : `${Math.round(reserveMs)} ms`} before the function's timeout); raise the function's timeout or deliver smaller objects`,
+      options,
+    );
+    this.name = 'ReadDeadlineError';
+  }
+}
+
 /** Some alerts of an object could not be published, even after retries. */
 export class PublishError extends PipelineError {
   readonly failures: readonly PublishFailure[];

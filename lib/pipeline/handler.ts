@@ -10,7 +10,7 @@ import { defaultRule } from '../rule/index.ts';
 import { mapLimit } from '../state/concurrency.ts';
 import { type DynamoSend, stateFromEnv } from '../state/index.ts';
 import { type Env, loadConfig, type PipelineConfig } from './config.ts';
-import { InvocationFailedError } from './errors.ts';
+import { InvocationFailedError, ReadDeadlineError } from './errors.ts';
 import { type ObjectRef, objectId, parseInvocation } from './notifications.ts';
 import type { S3Reader } from './objects.ts';
 import { type AlertPolicy, statelessAlertPolicy } from './policy.ts';
@@ -39,6 +39,27 @@ export interface S3BatchHandlerOptions {
 }
 
 export type S3BatchHandler = (event: unknown, context?: Context) => Promise<SQSBatchResponse>;
+
+/** Most of the invocation's time kept back from reading, for quarantine, publish and the reply. */
+export const MAX_DEADLINE_RESERVE_MS = 30_000;
+/** Share of the invocation's time kept back when that is less than MAX_DEADLINE_RESERVE_MS. */
+export const DEADLINE_RESERVE_SHARE = 0.2;
+
+/**
+ * Aborts reading when the invocation has only its reserve left. Without it, an object too large
+ * (or too slow) for the timeout would time the whole invocation out: every object of the batch,
+ * finished or not, would go back to the queue and, retry after retry, to the dead-letter queue.
+ */
+function readDeadline(remainingMs: number): { signal: AbortSignal; clear(): void } {
+  const reserve = Math.min(MAX_DEADLINE_RESERVE_MS, remainingMs * DEADLINE_RESERVE_SHARE);
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new ReadDeadlineError(reserve)),
+    remainingMs - reserve,
+  );
+  timer.unref();
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
 
 /** The AWS clients of a function, honouring AWS_ENDPOINT_URL, AWS_REGION and S3_FORCE_PATH_STYLE. */
 export function createAwsClients(config: PipelineConfig): {
@@ -128,8 +149,16 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
       }
     }
     const refs = [...unique.values()];
-    // processObject never throws: each object's failure is part of its outcome.
-    const outcomes = await mapLimit(refs, config.objectConcurrency, processObject);
+    const deadline = context ? readDeadline(context.getRemainingTimeInMillis()) : undefined;
+    let outcomes: ObjectOutcome[];
+    try {
+      // processObject never throws: each object's failure is part of its outcome.
+      outcomes = await mapLimit(refs, config.objectConcurrency, (ref) =>
+        processObject(ref, deadline?.signal),
+      );
+    } finally {
+      deadline?.clear();
+    }
     const byId = new Map<string, ObjectOutcome>(outcomes.map((o) => [o.objectId, o]));
 
     const failedItems = parsed.items.filter(

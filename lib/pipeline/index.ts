@@ -20,9 +20,15 @@ export {
   PipelineError,
   PublishError,
   QuarantineError,
+  ReadDeadlineError,
 } from './errors.ts';
 export type { S3BatchHandler, S3BatchHandlerOptions } from './handler.ts';
-export { createAwsClients, createS3BatchHandler } from './handler.ts';
+export {
+  createAwsClients,
+  createS3BatchHandler,
+  DEADLINE_RESERVE_SHARE,
+  MAX_DEADLINE_RESERVE_MS,
+} from './handler.ts';
 export type { AlertMessage, AlertMessageOptions } from './message.ts';
 export {
   alertAttributes,

@@ -4,7 +4,10 @@ import type { ObjectRef } from './notifications.ts';
 
 /** The one S3 call reading needs: narrow, so tests and other callers can pass any client. */
 export interface S3Reader {
-  send(command: GetObjectCommand): Promise<GetObjectCommandOutput>;
+  send(
+    command: GetObjectCommand,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<GetObjectCommandOutput>;
 }
 
 export interface OpenedObject {
@@ -21,8 +24,15 @@ const MISSING_CODES = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound', 'NoSuch
  * Opens one object for streaming with GetObject. The notified version is read when the
  * notification names one, so an overwrite between the event and the read cannot change what is
  * scanned. Throws ObjectReadError (`missing` when S3 answers that it does not exist).
+ *
+ * `signal` stops the read: the request, or the body part-way, which then throws the signal's
+ * reason even while S3 sends nothing (a stalled connection never ends a read by itself).
  */
-export async function openObject(s3: S3Reader, ref: ObjectRef): Promise<OpenedObject> {
+export async function openObject(
+  s3: S3Reader,
+  ref: ObjectRef,
+  signal?: AbortSignal,
+): Promise<OpenedObject> {
   const origin = `s3://${ref.bucket}/${ref.key}`;
   let out: GetObjectCommandOutput;
   try {
@@ -32,8 +42,12 @@ export async function openObject(s3: S3Reader, ref: ObjectRef): Promise<OpenedOb
         Key: ref.key,
         ...(ref.versionId === undefined ? {} : { VersionId: ref.versionId }),
       }),
+      signal ? { abortSignal: signal } : undefined,
     );
   } catch (err) {
+    if (signal?.aborted) {
+      throw new ObjectReadError(origin, (signal.reason as Error).message, { cause: err });
+    }
     const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
     const missing = MISSING_CODES.has(e.name ?? '') || e.$metadata?.httpStatusCode === 404;
     throw new ObjectReadError(
@@ -48,12 +62,43 @@ export async function openObject(s3: S3Reader, ref: ObjectRef): Promise<OpenedOb
   if (body === undefined || body === null || !(Symbol.asyncIterator in (body as object))) {
     throw new ObjectReadError(origin, 'GetObject returned no readable body');
   }
+  const stream = body as AsyncIterable<Uint8Array>;
   return {
-    body: body as AsyncIterable<Uint8Array>,
+    body: signal ? untilAborted(stream, signal) : stream,
     contentLength: out.ContentLength,
     close: () => {
       const destroy = (body as { destroy?: () => void }).destroy;
       if (typeof destroy === 'function') destroy.call(body);
     },
   };
+}
+
+/** The chunks of `body` until `signal` aborts; then its reason is thrown, without waiting for S3. */
+async function* untilAborted(
+  body: AsyncIterable<Uint8Array>,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  const it = body[Symbol.asyncIterator]();
+  for (;;) {
+    if (signal.aborted) throw signal.reason;
+    const pending = it.next();
+    // A listener per read, removed once it settles: racing every read against one long-lived
+    // promise would leave a reaction on that promise per chunk.
+    const next = await new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      pending.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
+    if (next.done) return;
+    yield next.value;
+  }
 }

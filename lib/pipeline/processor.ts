@@ -74,12 +74,14 @@ export interface ObjectProcessorDeps {
  * Only transient conditions fail an object (GetObject or the stream failing, a quarantine write
  * or a publish failing), so that SQS retries it. A damaged object (truncated gzip, not a log) will
  * not get better: what was read is alerted on, the damage is quarantined, and it succeeds.
+ *
+ * `signal` (the invocation's deadline) stops the read; the object then fails, alone.
  */
 export function createObjectProcessor(
   deps: ObjectProcessorDeps,
-): (ref: ObjectRef) => Promise<ObjectOutcome> {
+): (ref: ObjectRef, signal?: AbortSignal) => Promise<ObjectOutcome> {
   const now = deps.now ?? (() => new Date());
-  return async (ref) => {
+  return async (ref, signal) => {
     const started = performance.now();
     const origin = `s3://${ref.bucket}/${ref.key}`;
     const outcome: ObjectOutcome = {
@@ -95,7 +97,7 @@ export function createObjectProcessor(
     const collector = new QuarantineCollector(origin, deps.quarantine);
     let stage: FailureStage = 'read';
     try {
-      const opened = await openObject(deps.s3, ref);
+      const opened = await openObject(deps.s3, ref, signal);
       let result: Awaited<ReturnType<typeof scanObject>>;
       try {
         result = await scanObject(opened.body, {

@@ -3,9 +3,10 @@
  * shape, the real handler, and the alert as a subscriber of the topic receives it.
  */
 import { gzipSync } from 'node:zlib';
+import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import type { PublishBatchCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { handlerEnv, receiveAlerts } from '../../lib/cli/local-stack.ts';
+import { handlerEnv, localContext, receiveAlerts } from '../../lib/cli/local-stack.ts';
 import {
   createS3BatchHandler,
   InvocationFailedError,
@@ -252,6 +253,27 @@ describe('Functions: partial failure', () => {
   });
 });
 
+/**
+ * S3 that is the emulator's, except that the body of `stalledKey` sends its first chunk and then
+ * nothing, never ending: a stalled connection, which a real server cannot be made to do on cue.
+ */
+function stallingS3(stalledKey: string) {
+  const send = async (command: Parameters<typeof stack.s3.send>[0], options?: object) => {
+    const out = await stack.s3.send(command as GetObjectCommand, options);
+    if (!(command instanceof GetObjectCommand) || command.input.Key !== stalledKey) return out;
+    const body = (out as GetObjectCommandOutput).Body as AsyncIterable<Uint8Array>;
+    async function* stalled() {
+      for await (const chunk of body) {
+        yield chunk;
+        break;
+      }
+      await new Promise(() => {});
+    }
+    return { ...out, Body: stalled() };
+  };
+  return { send } as unknown as typeof stack.s3;
+}
+
 /** SNS that throttles the first `failures` PublishBatch calls, then is the emulator's. */
 function throttlingSns(failures: number) {
   const calls: number[] = [];
@@ -278,6 +300,67 @@ function throttlingSns(failures: number) {
 
 const quietLogger = () => ({ debug() {}, info() {}, warn() {}, error() {} });
 const quietMetrics = () => ({ addMetric() {}, publishStoredMetrics() {} });
+
+describe('Functions: the invocation deadline', () => {
+  /** A handler reading through stallingS3, its logged errors, and a batch: stalled object first. */
+  async function arrange(env: Record<string, string> = {}) {
+    const errors: Array<{ key?: string; error?: Error }> = [];
+    const handler = createS3BatchHandler({
+      source: 'sysmon',
+      env: { ...handlerEnv(stack), ...env },
+      s3: stallingS3('sysmon/stalled.xml.gz'),
+      logger: {
+        ...quietLogger(),
+        error: (_message: unknown, ...extra: unknown[]) => {
+          errors.push(extra[0] as (typeof errors)[0]);
+        },
+      },
+      metrics: quietMetrics(),
+    });
+    const stalled = await putObject(stack, 'sysmon/stalled.xml.gz', sysmonBody());
+    const good = await putObject(stack, 'sysmon/on time.xml.gz', sysmonBody());
+    const event = sqsBatch([JSON.stringify(s3EventFor(stalled)), JSON.stringify(s3EventFor(good))]);
+    // 1.5 s left: reading stops at 1.2 s, keeping a fifth back (less than the 30 s cap).
+    const context = { ...localContext('t1102-sysmon'), getRemainingTimeInMillis: () => 1_500 };
+    return { handler, errors, event, context };
+  }
+  const DEADLINE_MESSAGE =
+    /time ran out before the object was read to its end \(reading stops 300 ms before the function's timeout\)/;
+
+  it('stops reading a stalled object before the timeout, fails it alone and publishes the others', async () => {
+    // Prepare
+    const { handler, errors, event, context } = await arrange();
+
+    // Act
+    const response = await handler(event, context);
+    const alerts = await receiveAlerts(stack, { expected: 1 });
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-0' }] });
+    expect(alerts.map((a) => a.finding.unmapped.provenance[0]!.origin)).toEqual([
+      `s3://${stack.bucket}/sysmon/on time.xml.gz`,
+    ]);
+    expect(errors.map((e) => e.key)).toEqual(['sysmon/stalled.xml.gz']);
+    expect(errors[0]!.error?.message).toMatch(DEADLINE_MESSAGE);
+  });
+
+  it('fails an object whose turn comes after the deadline, without reading it', async () => {
+    // Prepare: one object at a time, so the second waits for the stalled first.
+    const { handler, errors, event, context } = await arrange({ OBJECT_CONCURRENCY: '1' });
+
+    // Act
+    const response = await handler(event, context);
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: 'msg-0' },
+      { itemIdentifier: 'msg-1' },
+    ]);
+    expect(errors.map((e) => e.key)).toEqual(['sysmon/stalled.xml.gz', 'sysmon/on time.xml.gz']);
+    for (const e of errors) expect(e.error?.message).toMatch(DEADLINE_MESSAGE);
+    expect(await receiveAlerts(stack)).toEqual([]);
+  });
+});
 
 describe('Functions: publishing', () => {
   it('retries throttled publishes until the alert is on the topic', async () => {
