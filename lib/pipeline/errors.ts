@@ -50,8 +50,10 @@ export class ObjectReadError extends PipelineError {
  */
 export class ReadDeadlineError extends PipelineError {
   constructor(reserveMs: number, options?: ErrorOptions) {
+    const reserve =
+      reserveMs >= 1000 ? `${Math.round(reserveMs / 1000)} s` : `${Math.round(reserveMs)} ms`;
     super(
-      `the invocation's time ran out before the object was read to its end (reading stops ${reserveMs >= 1000 ? `${Math.round(reserveMs / 1000)} s` : `${Math.round(reserveMs)} ms`} before the function's timeout); raise the function's timeout or deliver smaller objects`,
+      `the invocation's time ran out before the object was read to its end (reading stops ${reserve} before the function's timeout); raise the function's timeout or deliver smaller objects`,
       options,
     );
     this.name = 'ReadDeadlineError';
