@@ -344,6 +344,7 @@ export class T1102DetectionStack extends Stack {
       sources: this.pipelines,
       otherDeadLetterQueues: [{ name: 'Delivery', queue: deliveryDeadLetterQueue }],
       opsTopic: this.opsTopic,
+      ...(this.stateTable === undefined ? {} : { stateTable: this.stateTable }),
     });
 
     new CfnOutput(this, 'BucketName', {

@@ -14,6 +14,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -49,6 +50,8 @@ export interface PipelineMonitoringProps {
   readonly otherDeadLetterQueues: readonly { readonly name: string; readonly queue: IQueue }[];
   /** Alarm and OK notifications go here. */
   readonly opsTopic: ITopic;
+  /** The cross-object state table, when there is one. */
+  readonly stateTable?: Table;
 }
 
 /**
@@ -132,6 +135,30 @@ export class PipelineMonitoring extends Construct {
           `${other.name} dead-letter queue`,
         ),
       );
+    }
+
+    if (props.stateTable) {
+      // Throttled state reads and writes are retried by the SDK; past its retries the object
+      // fails (ObjectsFailed). These say why, before that: the table's on-demand maximum, a hot
+      // partition or the account's limit (the cause-specific metrics tell which).
+      for (const [id, metricName, what] of [
+        ['StateReadThrottles', 'ReadThrottleEvents', 'reads'],
+        ['StateWriteThrottles', 'WriteThrottleEvents', 'writes'],
+      ] as const) {
+        addAlarm(
+          new Alarm(this, id, {
+            alarmDescription: `DynamoDB throttled state table ${what}: the functions retry, then fail the object; check the table's on-demand maximum and the account's limits.`,
+            metric: props.stateTable.metric(metricName, {
+              period: ERROR_ALARM_PERIOD,
+              statistic: 'Sum',
+            }),
+            threshold: 1,
+            evaluationPeriods: 1,
+            comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treatMissingData: TreatMissingData.NOT_BREACHING,
+          }),
+        );
+      }
     }
 
     this.dashboard = new Dashboard(this, 'Dashboard', {

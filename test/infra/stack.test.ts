@@ -1064,6 +1064,25 @@ describe('Alarms', () => {
     },
   );
 
+  it.each(['ReadThrottleEvents', 'WriteThrottleEvents'])(
+    'alarms on %s of the state table, and on no table with state=false',
+    (metric) => {
+      // Act
+      const matches = alarmOn(template, metric, 'TableName', stateTableId(template));
+      const withoutState = alarms(stateless.template).filter((a) => a.MetricName === metric);
+
+      // Assess
+      expect(matches).toHaveLength(1);
+      expect(matches[0]).toMatchObject({
+        Namespace: 'AWS/DynamoDB',
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+      expect(withoutState).toEqual([]);
+    },
+  );
+
   it('sends every alarm, and its recovery, to the operations topic', () => {
     // Prepare
     const opsTopic = opsTopicId(template);
