@@ -27,6 +27,7 @@ const MISSING_CODES = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound', 'NoSuch
  *
  * `signal` stops the read: the request, or the body part-way, which then throws the signal's
  * reason even while S3 sends nothing (a stalled connection never ends a read by itself).
+ * `close()` must follow.
  */
 export async function openObject(
   s3: S3Reader,
@@ -45,9 +46,7 @@ export async function openObject(
       signal ? { abortSignal: signal } : undefined,
     );
   } catch (err) {
-    if (signal?.aborted) {
-      throw new ObjectReadError(origin, (signal.reason as Error).message, { cause: err });
-    }
+    if (signal?.aborted) throw aborted(origin, signal, err);
     const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
     const missing = MISSING_CODES.has(e.name ?? '') || e.$metadata?.httpStatusCode === 404;
     throw new ObjectReadError(
@@ -62,43 +61,26 @@ export async function openObject(
   if (body === undefined || body === null || !(Symbol.asyncIterator in (body as object))) {
     throw new ObjectReadError(origin, 'GetObject returned no readable body');
   }
-  const stream = body as AsyncIterable<Uint8Array>;
+  const stream = body as AsyncIterable<Uint8Array> & { destroy?: (err?: Error) => void };
+  if (signal?.aborted) {
+    stream.destroy?.();
+    throw aborted(origin, signal);
+  }
+  // The SDK's body is a Node.js stream: destroyed with the signal's reason, it rejects the read in
+  // progress with it, even one waiting on a stalled connection. Nothing is added per chunk.
+  const onAbort = () => stream.destroy?.(signal?.reason as Error);
+  signal?.addEventListener('abort', onAbort, { once: true });
   return {
-    body: signal ? untilAborted(stream, signal) : stream,
+    body: stream,
     contentLength: out.ContentLength,
     close: () => {
-      const destroy = (body as { destroy?: () => void }).destroy;
-      if (typeof destroy === 'function') destroy.call(body);
+      signal?.removeEventListener('abort', onAbort);
+      stream.destroy?.();
     },
   };
 }
 
-/** The chunks of `body` until `signal` aborts; then its reason is thrown, without waiting for S3. */
-async function* untilAborted(
-  body: AsyncIterable<Uint8Array>,
-  signal: AbortSignal,
-): AsyncGenerator<Uint8Array> {
-  const it = body[Symbol.asyncIterator]();
-  for (;;) {
-    if (signal.aborted) throw signal.reason;
-    const pending = it.next();
-    // A listener per read, removed once it settles: racing every read against one long-lived
-    // promise would leave a reaction on that promise per chunk.
-    const next = await new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      pending.then(
-        (v) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(v);
-        },
-        (err: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      );
-    });
-    if (next.done) return;
-    yield next.value;
-  }
+/** The read stopped by `signal`: its reason (the invocation's deadline) is the message. */
+function aborted(origin: string, signal: AbortSignal, cause?: unknown): ObjectReadError {
+  return new ObjectReadError(origin, (signal.reason as Error).message, { cause });
 }

@@ -2,6 +2,7 @@
  * The functions end to end against the emulator: an object in the bucket, a notification of each
  * shape, the real handler, and the alert as a subscriber of the topic receives it.
  */
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import type { PublishBatchCommand } from '@aws-sdk/client-sns';
@@ -256,20 +257,22 @@ describe('Functions: partial failure', () => {
 /**
  * S3 that is the emulator's, except that the body of `stalledKey` sends its first chunk and then
  * nothing, never ending: a stalled connection, which a real server cannot be made to do on cue.
+ * Like the SDK's body, it is a Node.js stream.
  */
 function stallingS3(stalledKey: string) {
   const send = async (command: Parameters<typeof stack.s3.send>[0], options?: object) => {
     const out = await stack.s3.send(command as GetObjectCommand, options);
     if (!(command instanceof GetObjectCommand) || command.input.Key !== stalledKey) return out;
     const body = (out as GetObjectCommandOutput).Body as AsyncIterable<Uint8Array>;
-    async function* stalled() {
-      for await (const chunk of body) {
-        yield chunk;
-        break;
-      }
-      await new Promise(() => {});
-    }
-    return { ...out, Body: stalled() };
+    const first = (await body[Symbol.asyncIterator]().next()).value as Uint8Array;
+    let sent = false;
+    const stalled = new Readable({
+      read() {
+        if (!sent) this.push(first);
+        sent = true;
+      },
+    });
+    return { ...out, Body: stalled };
   };
   return { send } as unknown as typeof stack.s3;
 }
