@@ -265,6 +265,7 @@ function stallingS3(stalledKey: string) {
     if (!(command instanceof GetObjectCommand) || command.input.Key !== stalledKey) return out;
     const body = (out as GetObjectCommandOutput).Body as AsyncIterable<Uint8Array>;
     const first = (await body[Symbol.asyncIterator]().next()).value as Uint8Array;
+    (body as { destroy?: () => void }).destroy?.(); // the real one is not read further
     let sent = false;
     const stalled = new Readable({
       read() {
