@@ -4,15 +4,17 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** The shared real telemetry (SPEC, datasets/README.md), beside the repository in CI too. */
+export const SHARED_DATASETS = join(ROOT, '../shared/datasets');
+/** The MIT-licensed OTRF datasets copied into the project (test/fixtures/datasets/README.md). */
+export const FIXTURE_DATASETS = join(ROOT, 'test/fixtures/datasets');
+
 /**
  * Real recorded telemetry with its exact expected output (shared/datasets/README.md). The
  * MIT-licensed OTRF files are copied into test/fixtures; the GPL EVTX-ATTACK files are read from
  * ../shared only when it exists.
  */
-export const DATASET_DIRS = [
-  join(ROOT, '../shared/datasets'),
-  join(ROOT, 'test/fixtures/datasets'),
-];
+export const DATASET_DIRS = [SHARED_DATASETS, FIXTURE_DATASETS];
 
 export interface DatasetCase {
   file: string;

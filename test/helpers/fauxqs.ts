@@ -15,11 +15,10 @@ import {
   startLocalStack,
 } from '../../lib/cli/local-stack.ts';
 import type { S3BatchHandler } from '../../lib/pipeline/index.ts';
+import { DATASET_DIRS } from './datasets.ts';
 import type { TestObject } from './notifications.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** The shared real telemetry (SPEC, datasets/README.md), beside the repository in CI too. */
-export const SHARED_DATASETS = resolve(REPO_ROOT, '../shared/datasets');
 
 export type { LocalStack };
 
@@ -63,12 +62,9 @@ export async function importHandlers(
   return { sysmon: sysmon.handler, falcon: falcon.handler };
 }
 
-/** The MIT-licensed OTRF datasets copied into the project (test/fixtures/datasets/README.md). */
-export const FIXTURE_DATASETS = resolve(REPO_ROOT, 'test/fixtures/datasets');
-
 /** Where a dataset file is: ../shared/datasets when beside the clone, else the project's copy. */
 function datasetPath(path: string): string | undefined {
-  return [SHARED_DATASETS, FIXTURE_DATASETS].map((d) => join(d, path)).find(existsSync);
+  return DATASET_DIRS.map((d) => join(d, path)).find(existsSync);
 }
 
 /** A file of the datasets (`sysmon/...`, `falcon/...`), or undefined when absent. */

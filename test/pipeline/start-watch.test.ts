@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCsv, sortGroups } from '../../lib/alert/index.ts';
 import { groupOfFinding } from '../../lib/cli/local-stack.ts';
 import { type FileResult, startWatch, type Watcher } from '../../lib/cli/start.ts';
-import { FIXTURE_DATASETS, SHARED_DATASETS } from '../helpers/fauxqs.ts';
+import { FIXTURE_DATASETS, SHARED_DATASETS } from '../helpers/datasets.ts';
 
 /** Every dataset when ../shared is beside the clone, else the project's MIT copies. */
 const DATASETS = existsSync(SHARED_DATASETS) ? SHARED_DATASETS : FIXTURE_DATASETS;

@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handlerEnv, receiveAlerts } from '../../lib/cli/local-stack.ts';
 import { createS3BatchHandler, type S3BatchHandler } from '../../lib/pipeline/index.ts';
-import { type LocalStack, putObject, REPO_ROOT, startTestStack } from '../helpers/fauxqs.ts';
+import { FIXTURE_DATASETS } from '../helpers/datasets.ts';
+import { type LocalStack, putObject, startTestStack } from '../helpers/fauxqs.ts';
 import { s3EventFor, sqsBatch } from '../helpers/notifications.ts';
 import { type Dynalite, startDynalite } from '../state/helpers.ts';
 
-const FIXTURES = `${REPO_ROOT}/test/fixtures/datasets`;
 /** OTRF psh-mshta as FDR: the powershell process record is missing (shared/datasets/README.md). */
-const PSH_FDR = readFileSync(`${FIXTURES}/falcon/otrf-psh-mshta.fdr.ndjson`, 'utf8');
+const PSH_FDR = readFileSync(`${FIXTURE_DATASETS}/falcon/otrf-psh-mshta.fdr.ndjson`, 'utf8');
 /** What the object that is missing it would have said: powershell's ProcessRollup2 and the host. */
 const PSH_CONTEXT = [
   JSON.stringify({
@@ -29,7 +29,10 @@ const PSH_CONTEXT = [
   PSH_FDR.split('\n').find((l) => l.includes('"ComputerName"'))!,
 ].join('\n');
 /** The expected group: the LogScale export of the same activity, where the process is named. */
-const EXPECTED = readFileSync(`${FIXTURES}/expected/otrf-psh-mshta.logscale.json.csv`, 'utf8')
+const EXPECTED = readFileSync(
+  `${FIXTURE_DATASETS}/expected/otrf-psh-mshta.logscale.json.csv`,
+  'utf8',
+)
   .trim()
   .split('\n')[1]!
   .split(',');

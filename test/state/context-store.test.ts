@@ -1,6 +1,5 @@
 import { createReadStream, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { BatchGetItemCommand, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCsv, sortGroups } from '../../lib/alert/index.ts';
@@ -17,9 +16,9 @@ import {
   StateRetryExhaustedError,
 } from '../../lib/state/index.ts';
 import { MAX_STORED_CMDLINE_CHARS } from '../../lib/state/limits.ts';
+import { FIXTURE_DATASETS } from '../helpers/datasets.ts';
 import { type Dynalite, startDynalite } from './helpers.ts';
 
-const DATASETS = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/datasets');
 const TTL_SECONDS = 3_600;
 const NOW = Date.parse('2024-03-01T10:00:00.000Z');
 
@@ -223,7 +222,7 @@ describe('Context store: save and lookup', () => {
 
 describe('Context store: cross-object joins with the real engine', () => {
   const rule = defaultRule();
-  const fdrPath = resolve(DATASETS, 'falcon/otrf-psh-mshta.fdr.ndjson');
+  const fdrPath = resolve(FIXTURE_DATASETS, 'falcon/otrf-psh-mshta.fdr.ndjson');
   const fdrLines = readFileSync(fdrPath, 'utf8').trim().split('\n');
   // The object that held what the FDR recording lacks: powershell's ProcessRollup2 (it started
   // before the recording; written in the recording's conventions) and the host's aidmaster record.
@@ -265,7 +264,7 @@ describe('Context store: cross-object joins with the real engine', () => {
     // Prepare
     const store = await storeOn(db.client, Date.now);
     const expected = readFileSync(
-      resolve(DATASETS, 'expected/otrf-psh-mshta.logscale.json.csv'),
+      resolve(FIXTURE_DATASETS, 'expected/otrf-psh-mshta.logscale.json.csv'),
       'utf8',
     );
 
@@ -286,7 +285,7 @@ describe('Context store: cross-object joins with the real engine', () => {
     // Prepare: at most 2 candidates held, so the recording's are resolved in several flushes
     const store = await storeOn(db.client, Date.now);
     const expected = readFileSync(
-      resolve(DATASETS, 'expected/otrf-psh-mshta.logscale.json.csv'),
+      resolve(FIXTURE_DATASETS, 'expected/otrf-psh-mshta.logscale.json.csv'),
       'utf8',
     );
     await scan('s3://fdr/earlier.ndjson', bytes(earlierObject), store);
@@ -317,7 +316,7 @@ describe('Context store: cross-object joins with the real engine', () => {
     // Prepare
     const store = await storeOn(db.client, Date.now);
     const expected = readFileSync(
-      resolve(DATASETS, 'expected/otrf-psh-mshta.fdr.ndjson.csv'),
+      resolve(FIXTURE_DATASETS, 'expected/otrf-psh-mshta.fdr.ndjson.csv'),
       'utf8',
     );
 
