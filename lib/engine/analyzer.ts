@@ -10,17 +10,16 @@ import type {
   ProcessRef,
   RecordSkip,
 } from '../sources/types.ts';
+import { type ProcessContext, ProcessContexts } from './contexts.ts';
 import { basename, detach } from './fields.ts';
 import type { ScanLimits } from './limits.ts';
 import type { ContextStore, SkipReason, StoredContext } from './types.ts';
 
-/** Everything pooled about one process within the object (SPEC §2 "Process context"). */
-interface ProcessContext extends Partial<Omit<ProcessInfo, 'key'>> {
-  /** Listed hosts in URLs of the command line (the last-resort hostname for connections). */
-  urlHosts?: string[];
-  /** Process records not parsed yet, in arrival order; folded in when the context is needed. */
-  lazy?: ProcessRef[];
-}
+/**
+ * Process records of one process held unparsed at once; the next one folds them in first. Sensors
+ * re-send records (FDR does), and each held one is a closure over its values.
+ */
+const MAX_LAZY_RECORDS = 8;
 
 /**
  * A first-in first-out queue over an array with a moving head: push and shift in O(1), the array
@@ -110,7 +109,7 @@ interface PendingConnection {
  * are flushed early past `maxCandidates` (see limits.ts for each bound and why).
  */
 export class ObjectAnalyzer implements AnalyzerInput {
-  private readonly processes = new Map<string, ProcessContext>();
+  private readonly processes: ProcessContexts;
   /** Image/user seen on events of a process (used when it has no process record). */
   private readonly pooled = new Map<string, { image?: string; user?: string }>();
   private readonly hosts = new Map<string, string>();
@@ -162,6 +161,9 @@ export class ObjectAnalyzer implements AnalyzerInput {
     private readonly store?: ContextStore,
   ) {
     this.grouper = new Grouper(windowMs);
+    this.processes = new ProcessContexts(limits.maxProcessContexts, limits.maxContextBytes, (why) =>
+      this.onSkip('context-evicted', `the oldest process context was dropped: ${why}`, 0, 0),
+    );
   }
 
   process(p: ProcessInfo): void {
@@ -174,11 +176,12 @@ export class ObjectAnalyzer implements AnalyzerInput {
     const urlHosts = p.cmdLine ? this.rule.listedUrlHosts(p.cmdLine) : [];
     const { key, ...info } = p;
     this.harmlessKeys.delete(key);
-    const ctx = this.contextFor(key);
+    const ctx = this.processes.open(key);
     this.fetchedContexts.delete(ctx);
     Object.assign(ctx, info);
+    if (urlHosts.length > 0) ctx.urlHosts = urlHosts;
+    this.processes.resized(key, ctx);
     if (urlHosts.length > 0) {
-      ctx.urlHosts = urlHosts;
       this.urlKeys.add(key);
       this.releasePending(key, undefined);
     }
@@ -186,10 +189,14 @@ export class ObjectAnalyzer implements AnalyzerInput {
 
   processRef(ref: ProcessRef): void {
     this.harmlessKeys.delete(ref.key);
-    const ctx = this.contextFor(ref.key);
+    const ctx =
+      (this.processes.get(ref.key)?.lazy?.length ?? 0) >= MAX_LAZY_RECORDS
+        ? this.context(ref.key)!
+        : this.processes.open(ref.key);
     this.fetchedContexts.delete(ctx);
     ctx.lazy ??= [];
     ctx.lazy.push(ref);
+    this.processes.resized(ref.key, ctx);
   }
 
   /**
@@ -223,22 +230,6 @@ export class ObjectAnalyzer implements AnalyzerInput {
     });
   }
 
-  private contextFor(key: string): ProcessContext {
-    let ctx = this.processes.get(key);
-    if (!ctx) {
-      ctx = {};
-      if (boundedSet(this.processes, key, ctx, this.limits.maxProcessContexts) > 0) {
-        this.onSkip(
-          'context-evicted',
-          `the oldest process context was dropped: more than ${this.limits.maxProcessContexts} processes that could match were held`,
-          0,
-          0,
-        );
-      }
-    }
-    return ctx;
-  }
-
   /** The process's context with any lazily held records parsed and folded in, in order. */
   private context(key: string | undefined): ProcessContext | undefined {
     if (key === undefined) return undefined;
@@ -257,6 +248,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
       const { key: _key, ...info } = p;
       Object.assign(ctx, info);
     }
+    this.processes.resized(key, ctx);
     return ctx;
   }
 
@@ -597,9 +589,12 @@ export class ObjectAnalyzer implements AnalyzerInput {
       hosts: new Map([...this.hosts].filter(([sensor]) => !this.fetchedHosts.has(sensor))),
     };
     if (store) {
-      for (const [key, ctx] of [...this.processes]) {
+      for (const [key, ctx] of [...this.processes.entries()]) {
         if (this.fetchedContexts.has(ctx)) continue;
-        const { lazy: _lazy, ...known } = this.context(key)!;
+        // Folding recounts the context, which lets an older one go if the table is over a bound.
+        const folded = this.context(key);
+        if (folded === undefined) continue;
+        const { lazy: _lazy, ...known } = folded;
         if (known.image !== undefined || known.parentImage !== undefined || known.urlHosts) {
           learned.processes.set(key, known);
         }
@@ -628,7 +623,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
       if (!this.hosts.has(sensor)) this.fetchedHosts.delete(sensor);
     for (const [key, p] of found.processes) {
       if (this.processes.has(key)) continue;
-      boundedSet(this.processes, key, p, this.limits.maxProcessContexts);
+      this.processes.adopt(key, p);
       this.fetchedContexts.add(p);
     }
     for (const [sensor, name] of found.hosts) {

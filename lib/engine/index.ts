@@ -11,6 +11,7 @@ export type { ScanLimits } from './limits.ts';
 export {
   DEFAULT_LIMITS,
   MAX_CANDIDATES,
+  MAX_CONTEXT_BYTES,
   MAX_DECOMPRESSED_BYTES,
   MAX_DNS_ANSWERS,
   MAX_ENDED_BYTES,

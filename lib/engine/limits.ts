@@ -18,11 +18,23 @@ export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024 * 1024;
  * line), and a process is forgotten `MAX_ENDED_PROCESSES` ends after its own; so this holds the
  * could-match processes alive, plus those whose end the object never shows (Sysmon often logs no
  * EventID 5). Held as the few fields a context needs (~0.3–0.7 KiB, decoded only when an event
- * needs them): 100,000 is ~50 MiB at worst. Past it, the oldest is dropped (`context-evicted`).
+ * needs them): 100,000 of those is ~50 MiB, and MAX_CONTEXT_BYTES bounds the longer ones. Past
+ * it, the oldest is dropped (`context-evicted`).
  * The same bound caps the keys of processes known not to match (cleared when full: only pruning
  * is lost, never a match).
  */
 export const MAX_PROCESS_CONTEXTS = 100_000;
+
+/**
+ * Characters the process contexts above may hold together: their values and the records held
+ * unparsed, ~1 byte each as read off the raw text. The count alone does not bound memory: a
+ * command line runs to tens of KiB (PowerShell's `-EncodedCommand`), and 100,000 such contexts
+ * would take gigabytes. Contexts of the usual ~0.3–0.7 KiB meet the count first, or nearly.
+ * Past it, the oldest is dropped (`context-evicted`). Held contexts that turn over are garbage the
+ * heap grows for: on 30,000 PowerShell processes with 20 KiB command lines and no ends, the peak
+ * RSS was 177, 242 and 377 MiB at 16, 32 and 64 MiB here, against 699 MiB without this bound.
+ */
+export const MAX_CONTEXT_BYTES = 32 * 1024 * 1024;
 
 /** Falcon `aidmaster` host names kept (one per sensor; ~100 B each). */
 export const MAX_HOST_NAMES = 100_000;
@@ -86,6 +98,7 @@ export interface ScanLimits {
   maxRecordBytes: number;
   maxDecompressedBytes: number;
   maxProcessContexts: number;
+  maxContextBytes: number;
   maxHostNames: number;
   maxPendingConnections: number;
   maxPendingBytes: number;
@@ -99,6 +112,7 @@ export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxRecordBytes: MAX_RECORD_BYTES,
   maxDecompressedBytes: MAX_DECOMPRESSED_BYTES,
   maxProcessContexts: MAX_PROCESS_CONTEXTS,
+  maxContextBytes: MAX_CONTEXT_BYTES,
   maxHostNames: MAX_HOST_NAMES,
   maxPendingConnections: MAX_PENDING_CONNECTIONS,
   maxPendingBytes: MAX_PENDING_BYTES,

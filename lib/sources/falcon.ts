@@ -509,7 +509,9 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
         if (held === null) break;
         // Held as its raw JSON string values, not the whole record: several times smaller.
         const flat = detach(key);
-        analyzer.processRef({ key: flat, record, offset, resolve: heldProcess(flat, held) });
+        let chars = 0;
+        for (const v of Object.values(held)) chars += v.length;
+        analyzer.processRef({ key: flat, record, offset, chars, resolve: heldProcess(flat, held) });
         return;
       }
     }

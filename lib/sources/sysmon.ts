@@ -508,6 +508,7 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
         if (cmd !== null && user !== null) {
           // Entity-free values read as written: hold just these, not the ~1.5 KiB record.
           const held: Array<[string, string]> = [];
+          let chars = 0;
           for (const [k, v] of [
             [f.image, image],
             [f.originalFileName, ofn],
@@ -515,9 +516,11 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
             [f.cmdLine, cmd],
             [f.user, user],
           ] as const) {
-            if (v !== undefined) held.push([k, detach(v)]);
+            if (v === undefined) continue;
+            held.push([k, detach(v)]);
+            chars += v.length;
           }
-          analyzer.processRef({ key, record, offset, resolve: heldProcess(key, held) });
+          analyzer.processRef({ key, record, offset, chars, resolve: heldProcess(key, held) });
           return;
         }
         // Entity references in the command line or user (`&quot;` is common): keep the five
@@ -537,7 +540,13 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
                   [f.user, rawUser],
                 ]),
               );
-        analyzer.processRef({ key, record, offset, resolve: later(text, toProcess) });
+        analyzer.processRef({
+          key,
+          record,
+          offset,
+          chars: text.length,
+          resolve: later(text, toProcess),
+        });
         return;
       }
     } else {

@@ -48,6 +48,8 @@ export interface ProcessRef {
   key: string;
   record: number;
   offset: number;
+  /** Characters the held record keeps (its values, or its text): counted against the contexts' bound. */
+  chars: number;
   resolve(): ProcessInfo | RecordSkip | undefined;
 }
 

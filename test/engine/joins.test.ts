@@ -23,8 +23,8 @@ function otherConnections(n: number): string[] {
   );
 }
 
-const processOf = (pid: number, image: string) =>
-  `{"event_simpleName":"ProcessRollup2","aid":"a1","TargetProcessId":"${pid}","ImageFileName":"\\\\Device\\\\HarddiskVolume2\\\\Windows\\\\System32\\\\${image}","CommandLine":"${image}","ParentBaseFileName":"explorer.exe","UserName":"jdoe","timestamp":"1709287199000"}`;
+const processOf = (pid: number, image: string, cmd = image) =>
+  `{"event_simpleName":"ProcessRollup2","aid":"a1","TargetProcessId":"${pid}","ImageFileName":"\\\\Device\\\\HarddiskVolume2\\\\Windows\\\\System32\\\\${image}","CommandLine":"${cmd}","ParentBaseFileName":"explorer.exe","UserName":"jdoe","timestamp":"1709287199000"}`;
 const endOf = (pid: number) =>
   `{"event_simpleName":"EndOfProcess","aid":"a1","TargetProcessId":"${pid}","ContextTimeStamp":"1709287202.000"}`;
 /** powershell without a URL in its command line: only the DNS answer can name its host. */
@@ -195,6 +195,119 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
     expect(stats.recordsParsed).toBe(mode === 'fast' ? 1 : lines.length);
   });
 });
+
+describe.each(['fast', 'full'] as const)(
+  'Process contexts under their bounds (%s mode)',
+  (mode) => {
+    /** A command line of `n` characters with no URL in it, as `-EncodedCommand` ones are. */
+    const longCommand = (image: string, n: number) =>
+      `${image} -NoProfile -EncodedCommand ${'A'.repeat(n - image.length - 28)}`;
+
+    it('drops the oldest context past maxProcessContexts, and says so', async () => {
+      // Arrange: powershell, then two cmd.exe processes (which could match too), then its query
+      const lines = [
+        falconLines.aidmaster,
+        powershell,
+        processOf(201, 'cmd.exe'),
+        processOf(202, 'cmd.exe'),
+        falconLines.dns,
+      ];
+      // Act
+      const dropped = await scan(lines, mode, { maxProcessContexts: 2 });
+      const kept = await scan(lines, mode, { maxProcessContexts: 3 });
+      // Assess: without its process record a Falcon DNS query names no process (SPEC §2)
+      expect(dropped.groups).toEqual([]);
+      expect(dropped.stats.skipped).toEqual({ 'context-evicted': 1 });
+      expect(kept.groups.map((g) => g.key.process)).toEqual(['powershell.exe']);
+      expect(kept.stats.skipped).toEqual({});
+    });
+
+    it('drops the oldest contexts once they hold more than maxContextBytes, and says so', async () => {
+      // Arrange: five processes that could match, each with a 4,000-character command line
+      const lines = [
+        falconLines.aidmaster,
+        processOf(100, 'powershell.exe', longCommand('powershell.exe', 4_000)),
+        ...[201, 202, 203, 204].map((pid) =>
+          processOf(pid, 'cmd.exe', longCommand('cmd.exe', 4_000)),
+        ),
+        falconLines.dns,
+      ];
+      const messages: string[] = [];
+      // Act: room for two of them, then for all five
+      const dropped = await scanInput(chunks(Buffer.from(lines.join('\n'))), mode, {
+        limits: { maxContextBytes: 10_000 },
+        onSkip: (s) => messages.push(s.message),
+      });
+      const kept = await scan(lines, mode, { maxContextBytes: 25_000 });
+      // Assess: the third, fourth and fifth each push the oldest out, powershell first
+      expect(dropped.groups).toEqual([]);
+      expect(dropped.stats.skipped).toEqual({ 'context-evicted': 3 });
+      expect(messages[0]).toBe(
+        'the oldest process context was dropped: the process contexts held passed 10000 characters',
+      );
+      expect(kept.groups.map((g) => [g.key.process, g.evidence.commandLines[0]?.length])).toEqual([
+        ['powershell.exe', 4_000],
+      ]);
+      expect(kept.stats.skipped).toEqual({});
+    });
+
+    it('holds a process re-sent many times at the size of a few of its records', async () => {
+      // Arrange: a cmd.exe process, then the same powershell record 40 times (sensors re-send
+      // records), then cmd.exe's query. Forty 900-character records would pass the bound.
+      const cmd = processOf(201, 'cmd.exe');
+      const resent = processOf(100, 'powershell.exe', longCommand('powershell.exe', 700));
+      const cmdQuery = falconLines.dns.replace(
+        '"ContextProcessId":"100"',
+        '"ContextProcessId":"201"',
+      );
+      const lines = [falconLines.aidmaster, cmd, ...Array(40).fill(resent), cmdQuery];
+      // Act
+      const { groups, stats } = await scan(lines, mode, { maxContextBytes: 12_000 });
+      // Assess: cmd.exe's context stayed, so its query names it
+      expect(groups.map((g) => g.key.process)).toEqual(['cmd.exe']);
+      expect(stats.skipped).toEqual({});
+    });
+
+    it('counts the characters of a held Sysmon process record too', async () => {
+      // Arrange: powershell's process record with a 4,000-character command line between three
+      // cmd.exe ones whose command lines hold entity references (held another way), then
+      // powershell's query (which names its image itself)
+      const create = (guid: string, image: string, cmd: string) =>
+        `<Event><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>1</EventID><TimeCreated SystemTime='2024-03-01T09:59:00.0000000Z'/><Computer>WKS-7</Computer></System><EventData><Data Name='UtcTime'>2024-03-01 09:59:00.000</Data><Data Name='ProcessGuid'>${guid}</Data><Data Name='Image'>C:\\Windows\\System32\\${image}</Data><Data Name='CommandLine'>${cmd}</Data><Data Name='ParentImage'>C:\\Windows\\explorer.exe</Data><Data Name='User'>CORP\\jdoe</Data></EventData></Event>`;
+      const cmd = (i: number) =>
+        create(
+          `{11111111-2222-3333-4444-00000000000${i}}`,
+          'cmd.exe',
+          `cmd.exe /c &quot;${'A'.repeat(4_000)}&quot;`,
+        );
+      const text = [
+        cmd(1),
+        create(
+          '{11111111-2222-3333-4444-555555555555}',
+          'powershell.exe',
+          longCommand('powershell.exe', 4_000),
+        ),
+        cmd(2),
+        cmd(3),
+        sysmonDns('pastebin.com'),
+      ].join('');
+      // Act
+      const dropped = await scanInput(chunks(Buffer.from(text)), mode, {
+        limits: { maxContextBytes: 10_000 },
+      });
+      const kept = await scanInput(chunks(Buffer.from(text)), mode);
+      // Assess: the second and third cmd.exe push out the first, then powershell. Its query still
+      // matches on its own image; only its context (the command line, the parent) went
+      expect(dropped.stats.skipped).toEqual({ 'context-evicted': 2 });
+      expect(dropped.groups.map((g) => [g.key.process, g.evidence.commandLines])).toEqual([
+        ['powershell.exe', []],
+      ]);
+      expect(kept.groups.map((g) => [g.key.process, g.evidence.commandLines[0]?.length])).toEqual([
+        ['powershell.exe', 4_000],
+      ]);
+    });
+  },
+);
 
 describe.each(['fast', 'full'] as const)('A waiting Sysmon connection (%s mode)', (mode) => {
   it('joins from its own bytes, after the buffer it was read from is reused', async () => {
