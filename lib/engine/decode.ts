@@ -192,7 +192,7 @@ export async function* decodeToUtf8(
     total += chunk.length;
     if (total > maxBytes) {
       throw new InputDamageError({
-        reason: 'read-failed',
+        reason: 'too-large',
         message: `decompressed size exceeds MAX_DECOMPRESSED_BYTES (${maxBytes} bytes); the rest is not read`,
       });
     }

@@ -49,6 +49,9 @@ export interface ObjectDamage {
     | 'corrupt-compression'
     | 'not-text'
     | 'unsupported-compression'
+    /** It decompresses past MAX_DECOMPRESSED_BYTES (a gzip bomb): what came before is read. */
+    | 'too-large'
+    /** The stream itself failed (a network error): reading it again may succeed. */
     | 'read-failed';
   message: string;
 }

@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
+import type { ScanLimits } from '../engine/index.ts';
 import type { SourceName } from '../event/types.ts';
 import type { CompiledRule } from '../rule/index.ts';
 import { defaultRule } from '../rule/index.ts';
@@ -34,6 +35,8 @@ export interface S3BatchHandlerOptions {
   /** DynamoDB client for STATE_TABLE; defaults to one built from the environment. */
   dynamo?: DynamoSend;
   rule?: CompiledRule;
+  /** The engine's bounds; defaults to lib/engine/limits.ts (tests lower them). */
+  scanLimits?: Partial<ScanLimits>;
   publish?: PublishOptions;
   now?: () => Date;
 }
@@ -118,6 +121,7 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
     publisher: new AlertPublisher(sns, config.alertTopicArn, options.publish),
     policy: options.policy ?? stateful?.policy ?? statelessAlertPolicy,
     ...(stateful ? { windowMs: stateful.windowMs, contextStore: stateful.contextStore } : {}),
+    ...(options.scanLimits ? { scanLimits: options.scanLimits } : {}),
     logger,
     metrics,
     quarantine: {

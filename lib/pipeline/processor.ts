@@ -72,8 +72,9 @@ export interface ObjectProcessorDeps {
  * log line and one EMF document. Never throws: a failure is the outcome's `stage` and `error`.
  *
  * Only transient conditions fail an object (GetObject or the stream failing, a quarantine write
- * or a publish failing), so that SQS retries it. A damaged object (truncated gzip, not a log) will
- * not get better: what was read is alerted on, the damage is quarantined, and it succeeds.
+ * or a publish failing), so that SQS retries it. A damaged object (truncated gzip, not a log, a
+ * gzip bomb past MAX_DECOMPRESSED_BYTES) will not get better: what was read is alerted on, the
+ * damage is quarantined, and it succeeds.
  *
  * `signal` (the invocation's deadline) stops the read; the object then fails, alone.
  */
@@ -118,8 +119,8 @@ export function createObjectProcessor(
       }
       outcome.stats = result.stats;
       if (result.damage?.reason === 'read-failed') {
-        // The stream broke (or hit a read limit) part-way: publishing a partial count now and the
-        // full one on the retry would give two different alerts with one id.
+        // The stream broke part-way: publishing a partial count now and the full one on the
+        // retry would give two different alerts with one id.
         throw new ObjectReadError(origin, result.damage.message);
       }
       if (result.damage) {

@@ -233,7 +233,8 @@ describe('Bad input: a clear, located skip, and nothing else lost', () => {
   it('stops at the decompressed-size bound and says so', async () => {
     // Act
     const { result } = await scan([gzipSync(falconNdjson())], { maxDecompressedBytes: 100 });
-    // Assess
+    // Assess: damage that reading again cannot mend, unlike a failed read
+    expect(result.damage?.reason).toBe('too-large');
     expect(result.damage?.message).toMatch(/MAX_DECOMPRESSED_BYTES/);
   });
 });

@@ -473,6 +473,36 @@ describe('Functions: quarantine and damage', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'damage', reason: 'truncated-gzip' });
   });
 
+  it('publishes what precedes the decompression bound, quarantines the damage, and does not retry', async () => {
+    // Prepare: ~1.1 MB of text (600 processes that each query pastebin.com), read up to 300 kB
+    const text = falconBatch(3, 50).repeat(200);
+    const object = await putObject(stack, 'falcon/bomb.ndjson.gz', gzipSync(Buffer.from(text)));
+    const bounded = createS3BatchHandler({
+      source: 'falcon',
+      env: handlerEnv(stack),
+      logger: quietLogger(),
+      metrics: quietMetrics(),
+      scanLimits: { maxDecompressedBytes: 300_000 },
+      now,
+    });
+
+    // Act
+    const response = await bounded(notificationFor('sqs-s3', object));
+    const alerts = await receiveAlerts(stack, { expected: 1 });
+
+    // Assess: a retry would stop at the same byte, so the object succeeds with what it read
+    expect(response.batchItemFailures).toEqual([]);
+    expect(alerts).toHaveLength(1);
+    const count = alerts[0]!.finding.count;
+    expect(count).toBeGreaterThan(0);
+    expect(count).toBeLessThan(600);
+    const lines = await readQuarantine(
+      stack,
+      'quarantine/falcon/2024/03/05/falcon/bomb.ndjson.gz.jsonl.gz',
+    );
+    expect(lines.at(-1)).toMatchObject({ type: 'damage', reason: 'too-large' });
+  });
+
   it('quarantines a Sysmon batch dropped where Falcon was expected, without retrying', async () => {
     // Prepare
     const object = await putObject(stack, 'falcon/wrong place.xml.gz', sysmonBody());
