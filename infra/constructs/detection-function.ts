@@ -32,7 +32,7 @@ export const HANDLER_ENTRIES: Readonly<Record<DetectionSource, string>> = {
 /**
  * Where the Lambda exec wrapper (HEAP_WRAPPER_SOURCE) is in the function's package, named by
  * AWS_LAMBDA_EXEC_WRAPPER: it caps the young generation the Node.js runtime would make a tenth of
- * the function's memory (README "Performance and memory"). Lambda unpacks the package in /var/task.
+ * the function's memory (lib/engine/README.md). Lambda unpacks the package in /var/task.
  */
 export const HEAP_WRAPPER_FILE = 'heap-wrapper';
 
@@ -176,7 +176,7 @@ export class DetectionFunction extends Construct {
     if (!heapWrapper) {
       Annotations.of(this.function).addWarningV2(
         't1102:heap-wrapper',
-        'The Lambda exec wrapper that caps the young generation is left out (synthesized on Windows, where a package has no executable bit); the function runs with the Node.js runtime default heap, slower and larger (README "Performance and memory").',
+        'The Lambda exec wrapper that caps the young generation is left out (synthesized on Windows, where a package has no executable bit); the function runs with the Node.js runtime default heap, slower and larger (lib/engine/README.md).',
       );
     }
 

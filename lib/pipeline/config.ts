@@ -15,7 +15,7 @@ export const MAX_QUARANTINE_BYTES_LIMIT = 64 * 1024 * 1024;
 /**
  * Objects scanned at once within one invocation, by default. Each holds one GetObject stream and
  * one engine: a few MiB for a small batch, tens of MiB for a GiB of text (its tables are bounded
- * by lib/engine/limits.ts; README "Performance and memory" has the figures). Gunzip is CPU-bound,
+ * by lib/engine/limits.ts; lib/engine/README.md has the figures). Gunzip is CPU-bound,
  * so a handful keeps a 1 GiB function busy without starving any one object.
  */
 export const DEFAULT_OBJECT_CONCURRENCY = 4;

@@ -8,7 +8,7 @@
 # young, and a young generation that large is slower (it no longer fits the caches) and larger
 # (it is all touched). NODE_OPTIONS cannot lower it, the command line wins; so this rewrites
 # that one argument to at most NODE_MAX_SEMI_SPACE_MIB (16, V8's own default on 64-bit) and
-# leaves every other argument, and a smaller value, as it is. See README "Performance and memory".
+# leaves every other argument, and a smaller value, as it is. See lib/engine/README.md.
 set -eu
 
 cap=${NODE_MAX_SEMI_SPACE_MIB:-16}
