@@ -42,11 +42,6 @@ export class ProcessContexts {
     return this.map.size;
   }
 
-  /** Characters held by all contexts (see sizeOf). */
-  get heldChars(): number {
-    return this.chars;
-  }
-
   get(key: string): ProcessContext | undefined {
     return this.map.get(key);
   }
