@@ -75,6 +75,12 @@ interface ProcessAnswers {
   listedIps: Set<string>;
 }
 
+/** A matching candidate, and where the input was when it became one. */
+interface HeldCandidate {
+  event: NormalizedEvent;
+  at: number;
+}
+
 /** A process whose end record was read at `offset`. */
 interface EndedProcess {
   key: string;
@@ -106,7 +112,8 @@ interface PendingConnection {
  * within `maxPendingBytes` of the newest record (and at most `maxPendingConnections` of them);
  * only processes that could make an event match are kept, and a process's state is dropped
  * once the input is `maxEndedBytes` past its end (or `maxEndedProcesses` ends later); candidates
- * are flushed early past `maxCandidates` (see limits.ts for each bound and why).
+ * are resolved in batches once they have waited `maxCandidateWaitBytes` for late context, or
+ * all at once past `maxCandidates` (see limits.ts for each bound and why).
  */
 export class ObjectAnalyzer implements AnalyzerInput {
   private readonly processes: ProcessContexts;
@@ -132,7 +139,10 @@ export class ObjectAnalyzer implements AnalyzerInput {
   private readonly ended = new Set<string>();
   /** Process keys of the candidates not yet resolved (their context must stay). */
   private readonly candidateKeys = new Set<string>();
-  private candidates: NormalizedEvent[] = [];
+  /** Candidates in arrival order, each with the input offset it arrived at. */
+  private candidates: HeldCandidate[] = [];
+  /** Offset of the record being read (see advance). */
+  private position = 0;
   /**
    * Context an early flush read back from the store that no record of this object has added to
    * since: `finish` does not save it back as if this object had learned it. Process contexts are
@@ -462,25 +472,59 @@ export class ObjectAnalyzer implements AnalyzerInput {
     this.addCandidate(e);
   }
 
+  /** The input has reached the record at `offset` (scanObject calls this for every record). */
+  advance(offset: number): void {
+    this.position = offset;
+  }
+
   private addCandidate(e: NormalizedEvent): void {
     const key = e.actor.process.uid;
     if (key !== undefined) this.candidateKeys.add(key);
-    this.candidates.push(e);
-    if (this.store === undefined && this.flushDue) this.flushCandidates();
+    this.candidates.push({ event: e, at: this.position });
+    if (this.store === undefined && this.flushDue) this.flushCandidates(this.dueCount());
   }
 
-  /** The candidates held have reached `maxCandidates`: an early flush is due. */
-  get flushDue(): boolean {
-    return this.candidates.length >= this.limits.maxCandidates;
+  /** Candidates resolved together in an early flush: a tenth of `maxCandidates`. */
+  private get flushBatch(): number {
+    return Math.ceil(this.limits.maxCandidates / 10);
+  }
+
+  /** The candidate arrived `maxCandidateWaitBytes` ago or more: late context had its chance. */
+  private ripe(c: HeldCandidate): boolean {
+    return c.at <= this.position - this.limits.maxCandidateWaitBytes;
   }
 
   /**
-   * An early flush with a context store: fetches the process and host context the candidates
-   * lack (earlier objects) first, as `finish` does, then resolves and groups them.
+   * An early flush is due: a batch of candidates has waited out `maxCandidateWaitBytes`, or
+   * `maxCandidates` are held.
+   */
+  get flushDue(): boolean {
+    if (this.candidates.length >= this.limits.maxCandidates) return true;
+    const last = this.candidates[this.flushBatch - 1];
+    return last !== undefined && this.ripe(last);
+  }
+
+  /**
+   * How many of the oldest candidates an early flush resolves: those that waited out the window,
+   * a batch at least; or every one, when `maxCandidates` are held and fewer have (memory first).
+   */
+  private dueCount(): number {
+    const n = this.candidates.length;
+    let ripe = 0;
+    while (ripe < n && this.ripe(this.candidates[ripe]!)) ripe++;
+    if (ripe >= this.flushBatch) return ripe;
+    return n >= this.limits.maxCandidates ? n : 0;
+  }
+
+  /**
+   * An early flush (`flushDue`): with a context store, fetches the process and host context the
+   * candidates it resolves lack (earlier objects) first, as `finish` does; then resolves and
+   * groups them.
    */
   async flush(): Promise<void> {
-    if (this.store) await this.fetchMissingContext(this.store);
-    this.flushCandidates();
+    const n = this.dueCount();
+    if (this.store) await this.fetchMissingContext(this.store, n);
+    this.flushCandidates(n);
   }
 
   /** Pools the image and user of candidate events per process (SPEC §2). */
@@ -499,10 +543,16 @@ export class ObjectAnalyzer implements AnalyzerInput {
     }
   }
 
-  private flushCandidates(): void {
-    const events = this.candidates;
-    this.candidates = [];
+  /** Resolves and groups the `n` oldest candidates. */
+  private flushCandidates(n: number): void {
+    if (n === 0) return;
+    const events = this.candidates.slice(0, n).map((c) => c.event);
+    this.candidates = this.candidates.slice(n);
     this.candidateKeys.clear();
+    for (const c of this.candidates) {
+      const key = c.event.actor.process.uid;
+      if (key !== undefined) this.candidateKeys.add(key);
+    }
     this.pool(events);
     for (const e of events) this.resolveAndMatch(e);
   }
@@ -600,16 +650,17 @@ export class ObjectAnalyzer implements AnalyzerInput {
         }
       }
     }
-    if (store) await this.fetchMissingContext(store);
-    this.flushCandidates();
+    if (store) await this.fetchMissingContext(store, this.candidates.length);
+    this.flushCandidates(this.candidates.length);
     if (store && (learned.processes.size > 0 || learned.hosts.size > 0)) await store.save(learned);
     return this.grouper.flush();
   }
 
-  private async fetchMissingContext(store: ContextStore): Promise<void> {
+  /** Looks up the context the `n` oldest candidates lack. */
+  private async fetchMissingContext(store: ContextStore, n: number): Promise<void> {
     const processes = new Set<string>();
     const hosts = new Set<string>();
-    for (const e of this.candidates) {
+    for (const { event: e } of this.candidates.slice(0, n)) {
       const key = e.actor.process.uid;
       if (key !== undefined && !this.processes.has(key)) processes.add(key);
       const sensor = e.device.uid;

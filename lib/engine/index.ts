@@ -10,6 +10,7 @@ export { basename } from './fields.ts';
 export type { ScanLimits } from './limits.ts';
 export {
   DEFAULT_LIMITS,
+  MAX_CANDIDATE_WAIT_BYTES,
   MAX_CANDIDATES,
   MAX_CONTEXT_BYTES,
   MAX_DECOMPRESSED_BYTES,

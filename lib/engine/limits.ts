@@ -75,11 +75,19 @@ export const MAX_ENDED_BYTES = 8 * 1024 * 1024;
 export const MAX_ENDED_PROCESSES = 8_192;
 
 /**
- * Matching candidates held until the end of the object so that context arriving later still
- * applies. Past this many, the engine resolves and groups what it holds (an early flush), which
- * keeps memory flat under a flood of matches (~1 KiB each: ~10 MiB). With a context store, the
- * flush first looks up the context its candidates lack, as the end of the object does, and comes
- * at the end of the text chunk (64 KiB) that crossed the bound.
+ * How long, in decoded bytes, a matching candidate waits for context written after it (a process
+ * record that follows its DNS query: reordering within one sensor's output, as for
+ * MAX_ENDED_BYTES) before it may be resolved. Once a batch of candidates (a tenth of
+ * MAX_CANDIDATES) has waited this long, they are resolved and grouped (an early flush), so the
+ * candidates held are those of the last few MiB, not of the object. With a context store, each
+ * early flush first looks up the context its candidates lack, as the end of the object does,
+ * and comes at the end of the text chunk (64 KiB) that made it due.
+ */
+export const MAX_CANDIDATE_WAIT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Matching candidates held at once. Past this many (a flood of matches within the wait above),
+ * the engine resolves what it holds, newest too (~1 KiB each: ~10 MiB at most).
  */
 export const MAX_CANDIDATES = 10_000;
 
@@ -107,6 +115,7 @@ export interface ScanLimits {
   maxEndedBytes: number;
   maxEndedProcesses: number;
   maxCandidates: number;
+  maxCandidateWaitBytes: number;
   maxDnsAnswers: number;
 }
 
@@ -121,5 +130,6 @@ export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxEndedBytes: MAX_ENDED_BYTES,
   maxEndedProcesses: MAX_ENDED_PROCESSES,
   maxCandidates: MAX_CANDIDATES,
+  maxCandidateWaitBytes: MAX_CANDIDATE_WAIT_BYTES,
   maxDnsAnswers: MAX_DNS_ANSWERS,
 });

@@ -130,6 +130,7 @@ export async function scanObject(
     const sink: RecordSink = {
       record(buf, str, s, e, record, offset) {
         stats.recordsRead++;
+        analyzer.advance(offset);
         onRecord(buf, str, s, e, record, offset);
       },
       skip(reason, message, record, offset, excerpt) {
@@ -158,7 +159,7 @@ export async function scanObject(
       } else {
         splitter.feed(chunk);
       }
-      // Past maxCandidates by at most one chunk's worth of records.
+      // Past maxCandidates, or the wait, by at most one chunk's worth of records.
       if (analyzer.flushDue) await analyzer.flush();
       options.onProgress?.(counters.bytesDecoded);
     }

@@ -197,6 +197,59 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
 });
 
 describe.each(['fast', 'full'] as const)(
+  'Candidates waiting for late context (%s mode)',
+  (mode) => {
+    const cmd = processOf(201, 'cmd.exe');
+    const cmdQuery = falconLines.dns.replace(
+      '"ContextProcessId":"100"',
+      '"ContextProcessId":"201"',
+    );
+    const processes = (groups: Array<{ key: { process: string } }>) =>
+      groups.map((g) => g.key.process).sort();
+
+    it('gives a candidate the process record written after it, though an early flush comes between', async () => {
+      // Arrange: cmd.exe's query, ~4.6 kB of other records, then powershell's query and, after
+      // it, powershell's process record. Two candidates fill the buffer.
+      const lines = [
+        falconLines.aidmaster,
+        cmd,
+        cmdQuery,
+        ...otherConnections(20),
+        falconLines.dns,
+        powershell,
+      ];
+      // Act
+      const { groups } = await scan(lines, mode, {
+        maxCandidates: 2,
+        maxCandidateWaitBytes: 2_000,
+      });
+      // Assess: the flush resolved only cmd.exe's query, which had waited out the 2 kB; powershell's
+      // waited for its process record (SPEC §2: a Falcon query names no process of its own)
+      expect(processes(groups)).toEqual(['cmd.exe', 'powershell.exe']);
+    });
+
+    it('resolves a candidate without a process record written more than maxCandidateWaitBytes after it', async () => {
+      // Arrange: powershell's query, ~4.6 kB of other records, cmd.exe's query, then powershell's
+      // process record
+      const lines = [
+        falconLines.aidmaster,
+        falconLines.dns,
+        ...otherConnections(20),
+        cmd,
+        cmdQuery,
+        powershell,
+      ];
+      // Act
+      const bounded = await scan(lines, mode, { maxCandidates: 2, maxCandidateWaitBytes: 2_000 });
+      const unbounded = await scan(lines, mode);
+      // Assess: the second candidate made the flush due, and powershell's query had waited 2 kB
+      expect(processes(bounded.groups)).toEqual(['cmd.exe']);
+      expect(processes(unbounded.groups)).toEqual(['cmd.exe', 'powershell.exe']);
+    });
+  },
+);
+
+describe.each(['fast', 'full'] as const)(
   'Process contexts under their bounds (%s mode)',
   (mode) => {
     /** A command line of `n` characters with no URL in it, as `-EncodedCommand` ones are. */
