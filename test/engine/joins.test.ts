@@ -29,6 +29,9 @@ const endOf = (pid: number) =>
   `{"event_simpleName":"EndOfProcess","aid":"a1","TargetProcessId":"${pid}","ContextTimeStamp":"1709287202.000"}`;
 /** powershell without a URL in its command line: only the DNS answer can name its host. */
 const powershell = processOf(100, 'powershell.exe');
+/** cmd.exe (pid 201, which could match too) and its pastebin.com query. */
+const cmd = processOf(201, 'cmd.exe');
+const cmdQuery = falconLines.dns.replace('"ContextProcessId":"100"', '"ContextProcessId":"201"');
 
 /**
  * Yields each part (whole records) in turn from ONE buffer, overwritten before the next part. A
@@ -133,7 +136,7 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
       powershell,
       endOf(100),
       ...otherConnections(100),
-      processOf(201, 'cmd.exe'),
+      cmd,
       endOf(201),
       falconLines.dns,
     ];
@@ -199,11 +202,6 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
 describe.each(['fast', 'full'] as const)(
   'Candidates waiting for late context (%s mode)',
   (mode) => {
-    const cmd = processOf(201, 'cmd.exe');
-    const cmdQuery = falconLines.dns.replace(
-      '"ContextProcessId":"100"',
-      '"ContextProcessId":"201"',
-    );
     const processes = (groups: Array<{ key: { process: string } }>) =>
       groups.map((g) => g.key.process).sort();
 
@@ -261,7 +259,7 @@ describe.each(['fast', 'full'] as const)(
       const lines = [
         falconLines.aidmaster,
         powershell,
-        processOf(201, 'cmd.exe'),
+        cmd,
         processOf(202, 'cmd.exe'),
         falconLines.dns,
       ];
@@ -307,12 +305,7 @@ describe.each(['fast', 'full'] as const)(
     it('holds a process re-sent many times at the size of a few of its records', async () => {
       // Arrange: a cmd.exe process, then the same powershell record 40 times (sensors re-send
       // records), then cmd.exe's query. Forty 900-character records would pass the bound.
-      const cmd = processOf(201, 'cmd.exe');
       const resent = processOf(100, 'powershell.exe', longCommand('powershell.exe', 700));
-      const cmdQuery = falconLines.dns.replace(
-        '"ContextProcessId":"100"',
-        '"ContextProcessId":"201"',
-      );
       const lines = [falconLines.aidmaster, cmd, ...Array(40).fill(resent), cmdQuery];
       // Act
       const { groups, stats } = await scan(lines, mode, { maxContextBytes: 12_000 });
