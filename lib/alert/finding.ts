@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Rule, Severity } from '../rule/types.ts';
+import type { Rule, Severity, Tier } from '../rule/types.ts';
 import { groupKeyString } from './group.ts';
 import type { AlertGroup } from './types.ts';
 
@@ -61,6 +61,8 @@ export interface DetectionFinding {
   /** Everything kept per group that OCSF has no place for; `evidence_trimmed` when cut to fit. */
   unmapped: {
     domain: string;
+    /** The listed domain's tier, which the severity follows. */
+    tier: Tier;
     command_lines: string[];
     parent_processes: string[];
     process_paths: string[];
@@ -124,8 +126,9 @@ export function buildFinding(
     activity_name: update ? 'Update' : 'Create',
     type_uid: update ? 200402 : 200401,
     type_name: `Detection Finding: ${update ? 'Update' : 'Create'}`,
-    severity_id: SEVERITY_ID[rule.severity],
-    severity: SEVERITY_NAME[rule.severity],
+    // A tier's severity has the tier's name.
+    severity_id: SEVERITY_ID[g.tier],
+    severity: SEVERITY_NAME[g.tier],
     status_id: 1,
     status: 'New',
     time: g.lastSeen,
@@ -161,10 +164,16 @@ export function buildFinding(
     evidences: ev.kinds.map((kind) =>
       kind === 'dns'
         ? { query: { hostname: domain } }
-        : { dst_endpoint: { hostname: domain, ...(ev.dstIps[0] ? { ip: ev.dstIps[0] } : {}) } },
+        : kind === 'process'
+          ? {
+              url: { hostname: domain },
+              ...(cmd === undefined ? {} : { process: { cmd_line: cmd } }),
+            }
+          : { dst_endpoint: { hostname: domain, ...(ev.dstIps[0] ? { ip: ev.dstIps[0] } : {}) } },
     ),
     unmapped: {
       domain,
+      tier: g.tier,
       command_lines: ev.commandLines,
       parent_processes: ev.parents,
       process_paths: ev.processPaths,

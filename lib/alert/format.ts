@@ -1,6 +1,6 @@
 import type { AlertGroup } from './types.ts';
 
-/** SPEC §3: the exact CSV header of `scan --format csv`. */
+/** The exact CSV header of `scan --format csv` (docs/detection.md, "Output"). */
 export const CSV_HEADER = 'host,user,process,domain,count,first_seen,last_seen';
 
 /** ISO 8601 UTC with milliseconds, e.g. `2024-03-01T10:00:00.123Z`. */
@@ -26,15 +26,27 @@ export function formatCsv(groups: AlertGroup[]): string {
   return `${[CSV_HEADER, ...groups.map((g) => row(g).map(csvField).join(','))].join('\n')}\n`;
 }
 
-/** Groups as an aligned text table, like the LogScale query's result view. */
+/** The table's severity column: the group's tier, as the finding's severity names it. */
+const SEVERITY_LABEL = { high: 'High', medium: 'Medium' } as const;
+
+/** Groups as an aligned text table, like the LogScale query's result view, with severity. */
 export function formatTable(groups: AlertGroup[]): string {
   if (groups.length === 0) return 'No T1102 web-service activity found.\n';
-  const header = ['HOST', 'USER', 'PROCESS', 'DOMAIN', 'COUNT', 'FIRST SEEN', 'LAST SEEN'];
-  const rows = groups.map(row);
+  const header = [
+    'SEVERITY',
+    'HOST',
+    'USER',
+    'PROCESS',
+    'DOMAIN',
+    'COUNT',
+    'FIRST SEEN',
+    'LAST SEEN',
+  ];
+  const rows = groups.map((g) => [SEVERITY_LABEL[g.tier], ...row(g)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (i === 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;

@@ -1,11 +1,13 @@
 import { MAX_EVIDENCE_ITEMS } from '../engine/limits.ts';
 import type { NormalizedEvent } from '../event/types.ts';
+import type { Tier } from '../rule/types.ts';
 import type { AlertGroup, GroupEvidence, GroupKey } from './types.ts';
 
 /** What the grouper needs of a matched event once its joins are resolved. */
 export interface ResolvedMatch {
   event: NormalizedEvent;
   key: GroupKey;
+  tier: Tier;
   cmdLine: string | undefined;
   parent: string | undefined;
   processPath: string | undefined;
@@ -36,7 +38,7 @@ function addBounded<T>(
 export const groupKeyString = (k: GroupKey): string =>
   `${k.host}\u0000${k.user}\u0000${k.process}\u0000${k.domain}`;
 
-/** Groups matches by SPEC §3 key with count, first and last seen in event time. */
+/** Groups matches by their key (docs/detection.md) with count, first and last seen in event time. */
 export class Grouper {
   private readonly groups = new Map<string, AlertGroup>();
 
@@ -52,7 +54,14 @@ export class Grouper {
         : `${groupKeyString(m.key)}\u0000${windowStart}`;
     let g = this.groups.get(id);
     if (!g) {
-      g = { key: m.key, count: 0, firstSeen: t, lastSeen: t, evidence: emptyEvidence() };
+      g = {
+        key: m.key,
+        tier: m.tier,
+        count: 0,
+        firstSeen: t,
+        lastSeen: t,
+        evidence: emptyEvidence(),
+      };
       if (windowStart !== undefined) g.windowStart = windowStart;
       this.groups.set(id, g);
     }
@@ -115,7 +124,7 @@ export function mergeGroups(groups: Iterable<AlertGroup>): AlertGroup[] {
   return [...out.values()];
 }
 
-/** SPEC §3 order: count descending, then host, user, process, domain (plain string order). */
+/** The CLI's order (docs/detection.md): count descending, then host, user, process, domain (plain string order). */
 export function sortGroups(groups: AlertGroup[]): AlertGroup[] {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return [...groups].sort(

@@ -1,6 +1,7 @@
 import type { EventKind, SourceName } from '../event/types.ts';
+import type { Tier } from '../rule/types.ts';
 
-/** SPEC §3 group key: host, user, process file name (lower-case), observed hostname (lower-case, no trailing dot). */
+/** The group key (docs/detection.md, "Grouping"): host, user, process file name (lower-case), observed hostname (lower-case, no trailing dot). */
 export interface GroupKey {
   host: string;
   user: string;
@@ -29,6 +30,8 @@ export interface GroupEvidence {
 
 export interface AlertGroup {
   key: GroupKey;
+  /** The tier of the listed domain `key.domain` falls under: the alert's severity. */
+  tier: Tier;
   /**
    * Start of the tumbling event-time window the group belongs to (ms since epoch), when the scan
    * was asked to window (cross-object state); absent for per-object grouping.

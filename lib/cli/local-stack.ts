@@ -503,6 +503,7 @@ export function groupOfFinding(f: DetectionFinding): AlertGroup {
       process: f.actor.process.name,
       domain: f.unmapped.domain,
     },
+    tier: f.unmapped.tier,
     count: f.count,
     firstSeen: f.finding_info.first_seen_time,
     lastSeen: f.finding_info.last_seen_time,

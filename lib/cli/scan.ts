@@ -63,7 +63,7 @@ function summary(file: string, r: ScanResult): string {
   return (
     `${file}: ${r.source ?? 'unrecognised'}, ${s.bytesIn} bytes (${s.bytesDecoded} decoded), ` +
     `${s.recordsRead} records, ${s.recordsParsed} parsed, skipped ${skipped || '0'}, ` +
-    `matched ${s.matched}, groups ${s.groups}, ${Math.round(s.durationMs)} ms` +
+    `matched ${s.matched}${s.excepted > 0 ? ` (${s.excepted} excepted)` : ''}, groups ${s.groups}, ${Math.round(s.durationMs)} ms` +
     (r.damage ? ` — DAMAGED (${r.damage.reason}): ${r.damage.message}` : '')
   );
 }

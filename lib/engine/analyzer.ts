@@ -2,12 +2,14 @@ import { Grouper } from '../alert/group.ts';
 import type { AlertGroup } from '../alert/types.ts';
 import type { NormalizedEvent } from '../event/types.ts';
 import { normalizeHostname } from '../rule/compile.ts';
+import { type CompiledExceptions, NO_EXCEPTIONS } from '../rule/exceptions.ts';
 import type { CompiledRule } from '../rule/types.ts';
 import type {
   AnalyzerInput,
   ConnectionRef,
+  HeldProcess,
   ProcessInfo,
-  ProcessRef,
+  ProcessStart,
   RecordSkip,
 } from '../sources/types.ts';
 import { type ProcessContext, ProcessContexts } from './contexts.ts';
@@ -99,6 +101,38 @@ interface PendingConnection {
   done: boolean;
 }
 
+export interface AnalyzerOptions {
+  /** Split groups by tumbling event-time windows of this many ms (cross-object state). */
+  windowMs?: number | undefined;
+  /**
+   * Context that outlives the object. With it, an early flush must first fetch the context its
+   * candidates lack, which is asynchronous: the caller then flushes between chunks (`flushDue`,
+   * `flush`) instead of the analyzer flushing in the middle of one.
+   */
+  store?: ContextStore | undefined;
+  /** A deployment's known-good activity: matches it covers are counted, not grouped. */
+  exceptions?: CompiledExceptions | undefined;
+}
+
+/** The process-start event of `p` for one listed `host` its command line names in a URL. */
+function processStartEvent(p: ProcessInfo, start: ProcessStart, host: string): NormalizedEvent {
+  return {
+    kind: 'process',
+    time: start.time,
+    device: start.device,
+    actor: {
+      user: p.user === undefined ? {} : { name: p.user },
+      process: {
+        ...(p.image === undefined ? {} : { file: { name: basename(p.image), path: p.image } }),
+        ...(p.cmdLine === undefined ? {} : { cmd_line: p.cmdLine }),
+        uid: p.key,
+      },
+    },
+    url: { hostname: host },
+    provenance: start.provenance,
+  };
+}
+
 /**
  * The per-object join and match engine. Readers feed it process records, host names, DNS
  * events and connections in any order; `finish()` resolves every candidate against everything
@@ -151,7 +185,10 @@ export class ObjectAnalyzer implements AnalyzerInput {
   private readonly fetchedContexts = new WeakSet<ProcessContext>();
   private readonly fetchedHosts = new Set<string>();
   private readonly grouper: Grouper;
+  private readonly store: ContextStore | undefined;
+  private readonly exceptions: CompiledExceptions;
   matched = 0;
+  excepted = 0;
 
   constructor(
     private readonly rule: CompiledRule,
@@ -162,15 +199,11 @@ export class ObjectAnalyzer implements AnalyzerInput {
       record: number,
       offset: number,
     ) => void,
-    windowMs?: number,
-    /**
-     * Context that outlives the object. With it, an early flush must first fetch the context its
-     * candidates lack, which is asynchronous: the caller then flushes between chunks
-     * (`flushDue`, `flush`) instead of the analyzer flushing in the middle of one.
-     */
-    private readonly store?: ContextStore,
+    options: AnalyzerOptions = {},
   ) {
-    this.grouper = new Grouper(windowMs);
+    this.grouper = new Grouper(options.windowMs);
+    this.store = options.store;
+    this.exceptions = options.exceptions ?? NO_EXCEPTIONS;
     this.processes = new ProcessContexts(limits.maxProcessContexts, limits.maxContextBytes, (why) =>
       this.onSkip('context-evicted', `the oldest process context was dropped: ${why}`, 0, 0),
     );
@@ -179,25 +212,25 @@ export class ObjectAnalyzer implements AnalyzerInput {
   process(p: ProcessInfo): void {
     if (!this.couldMatch(p)) {
       // Nothing it does can match, URL in its command line or not: its own events carry the
-      // same image (SPEC §1 decides on the image, its identity and its parent).
+      // same image (the rule decides on the image, its path, its identity and its parent).
       this.harmless(p.key);
       return;
     }
     const urlHosts = p.cmdLine ? this.rule.listedUrlHosts(p.cmdLine) : [];
-    const { key, ...info } = p;
+    const { key, start, ...info } = p;
     this.harmlessKeys.delete(key);
     const ctx = this.processes.open(key);
     this.fetchedContexts.delete(ctx);
     Object.assign(ctx, info);
     if (urlHosts.length > 0) ctx.urlHosts = urlHosts;
     this.processes.resized(key, ctx);
-    if (urlHosts.length > 0) {
-      this.urlKeys.add(key);
-      this.releasePending(key, undefined);
-    }
+    if (urlHosts.length === 0) return;
+    this.urlKeys.add(key);
+    this.releasePending(key, undefined);
+    if (start) for (const host of urlHosts) this.addCandidate(processStartEvent(p, start, host));
   }
 
-  processRef(ref: ProcessRef): void {
+  heldProcess(ref: HeldProcess): void {
     this.harmlessKeys.delete(ref.key);
     const ctx =
       (this.processes.get(ref.key)?.lazy?.length ?? 0) >= MAX_LAZY_RECORDS
@@ -255,7 +288,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
         continue;
       }
       if (!this.couldMatch(p)) continue;
-      const { key: _key, ...info } = p;
+      const { key: _key, start: _start, ...info } = p;
       Object.assign(ctx, info);
     }
     this.processes.resized(key, ctx);
@@ -527,7 +560,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
     this.flushCandidates(n);
   }
 
-  /** Pools the image and user of candidate events per process (SPEC §2). */
+  /** Pools the image and user of candidate events per process (docs/detection.md, "Process context"). */
   private pool(events: NormalizedEvent[]): void {
     for (const e of events) {
       const key = e.actor.process.uid;
@@ -561,35 +594,46 @@ export class ObjectAnalyzer implements AnalyzerInput {
     const key = e.actor.process.uid;
     const proc = this.context(key);
     const pooled = key === undefined ? undefined : this.pooled.get(key);
-    const proc_ = e.actor.process;
-    const image = proc_.file?.path ?? proc_.file?.name ?? proc?.image ?? pooled?.image;
+    const own = e.actor.process;
+    // The path the rule reads: the event's own, else the process record's (Falcon events name
+    // only ContextBaseFileName), else the bare name (the path is then unknown).
+    const image = own.file?.path ?? proc?.image ?? pooled?.image ?? own.file?.name;
     const user = e.actor.user.name ?? proc?.user ?? pooled?.user;
     const host =
       e.device.hostname ?? (e.device.uid === undefined ? undefined : this.hosts.get(e.device.uid));
-    const parentImage = proc_.parent_process?.file?.path ?? proc?.parentImage;
-    const cmdLine = proc_.cmd_line ?? proc?.cmdLine;
+    const parentImage = own.parent_process?.file?.path ?? proc?.parentImage;
+    const cmdLine = own.cmd_line ?? proc?.cmdLine;
+    const hostname =
+      e.kind === 'dns'
+        ? e.query?.hostname
+        : e.kind === 'process'
+          ? e.url?.hostname
+          : this.connectionHostname(e, key, proc);
 
-    let hostname: string | undefined;
-    if (e.kind === 'dns') hostname = e.query?.hostname;
-    else hostname = this.connectionHostname(e, key, proc);
-
-    const matched = this.rule.matches({
+    const originalFileName = proc?.originalFileName;
+    const listed = this.rule.match({
       kind: e.kind,
       hostname,
       image,
-      originalFileName: proc?.originalFileName,
+      originalFileName,
       parentImage,
     });
-    if (!matched || hostname === undefined || image === undefined) return;
+    if (listed === undefined || hostname === undefined || image === undefined) return;
     this.matched++;
+    const subject = { host, user, image, originalFileName, parentImage, hostname };
+    if (this.exceptions.size > 0 && this.exceptions.excepts(subject)) {
+      this.excepted++;
+      return;
+    }
     this.grouper.add({
       event: e,
       key: {
         host: host ?? '',
         user: user ?? '',
-        process: basename(image).toLowerCase(),
+        process: (own.file?.name ?? basename(image)).toLowerCase(),
         domain: normalizeHostname(hostname),
       },
+      tier: listed.tier,
       cmdLine,
       parent: parentImage === undefined ? undefined : basename(parentImage),
       processPath: image,
@@ -597,7 +641,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
   }
 
   /**
-   * SPEC §2: a connection's own hostname when listed; else the name a DNS query of the same
+   * docs/detection.md, "Joins": a connection's own hostname when listed; else the name a DNS query of the same
    * process resolved its IP to (a listed one, alphabetically first); else the single listed
    * host in a URL of the process's command line.
    */

@@ -1,11 +1,10 @@
-import type { ProcessInfo, ProcessRef } from '../sources/types.ts';
+import type { HeldProcess } from '../sources/types.ts';
+import type { StoredProcess } from './types.ts';
 
-/** Everything pooled about one process within the object (SPEC §2 "Process context"). */
-export interface ProcessContext extends Partial<Omit<ProcessInfo, 'key'>> {
-  /** Listed hosts in URLs of the command line (the last-resort hostname for connections). */
-  urlHosts?: string[];
+/** Everything pooled about one process within the object (docs/detection.md, "Process context"). */
+export interface ProcessContext extends StoredProcess {
   /** Process records not parsed yet, in arrival order; folded in when the context is needed. */
-  lazy?: ProcessRef[];
+  lazy?: HeldProcess[];
 }
 
 /** Characters a context holds: its key, its values and its records not parsed yet. */

@@ -126,19 +126,26 @@ export function basename(path: string): string {
 }
 
 /**
- * Basename of a JSON-escaped path value (`\\Device\\…\\WMIC.exe` -> `WMIC.exe`): exact unless the
- * value holds `\u` or `\"` escapes, in which case null.
+ * A JSON string value unescaped, when its only escapes are `\\` and `\/` (a path such as
+ * `\\Device\\HarddiskVolume2\\…\\WMIC.exe` as JSON writes it); null for any other escape.
  */
-export function jsonBasename(
+export function jsonPlain(
   s: string,
   quotedKey: string,
   start = 0,
   end = s.length,
 ): string | null | undefined {
   const raw = jsonRaw(s, quotedKey, start, end);
-  if (raw == null) return raw;
-  if (raw.includes('\\u') || raw.includes('\\"')) return null;
-  return raw.slice(Math.max(raw.lastIndexOf('\\'), raw.lastIndexOf('/')) + 1);
+  if (raw == null || !raw.includes('\\')) return raw;
+  let out = '';
+  let from = 0;
+  for (let i = raw.indexOf('\\'); i >= 0; i = raw.indexOf('\\', from)) {
+    const escaped = raw.charAt(i + 1);
+    if (escaped !== '\\' && escaped !== '/') return null;
+    out += raw.slice(from, i) + escaped;
+    from = i + 2;
+  }
+  return out + raw.slice(from);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { SourceName } from '../event/types.ts';
+import type { CompiledExceptions } from '../rule/exceptions.ts';
 import type { CompiledRule } from '../rule/types.ts';
 import { createFalconReader } from '../sources/falcon.ts';
 import { createSysmonReader } from '../sources/sysmon.ts';
@@ -40,6 +41,8 @@ export interface ScanObjectOptions {
    * each early flush, see MAX_CANDIDATES), saved at the end.
    */
   contextStore?: ContextStore;
+  /** A deployment's known-good activity (docs/detection.md, "Exceptions"). */
+  exceptions?: CompiledExceptions;
 }
 
 const FORMAT_SOURCE: Record<TextFormat, SourceName> = {
@@ -55,6 +58,7 @@ const newStats = (): ScanStats => ({
   recordsParsed: 0,
   skipped: {},
   matched: 0,
+  excepted: 0,
   groups: 0,
   durationMs: 0,
 });
@@ -86,8 +90,7 @@ export async function scanObject(
     rule,
     limits,
     (reason, message, record, offset) => skip(reason, message, record, offset, ''),
-    options.windowMs,
-    options.contextStore,
+    { windowMs: options.windowMs, store: options.contextStore, exceptions: options.exceptions },
   );
 
   let source: SourceName | undefined;
@@ -174,6 +177,7 @@ export async function scanObject(
   stats.bytesIn = counters.bytesIn;
   stats.bytesDecoded = counters.bytesDecoded;
   stats.matched = analyzer.matched;
+  stats.excepted = analyzer.excepted;
   stats.groups = groups.length;
   stats.durationMs = performance.now() - started;
   return { origin, source, stats, groups, ...(damage ? { damage } : {}) };

@@ -36,8 +36,10 @@ export interface ScanStats {
   /** Records that were fully parsed (the pre-filter skips the rest unparsed). */
   recordsParsed: number;
   skipped: Partial<Record<SkipReason, number>>;
-  /** Events that matched the rule. */
+  /** Events that matched the rule (those excepted included). */
   matched: number;
+  /** Matched events a deployment exception covers: not alerted on. */
+  excepted: number;
   groups: number;
   durationMs: number;
 }
@@ -56,13 +58,21 @@ export interface ObjectDamage {
   message: string;
 }
 
-/** What is kept about a process across objects (only processes that could make an event match). */
-export interface StoredProcess {
+/** What a process record says about a process (Sysmon EventID 1, Falcon ProcessRollup2). */
+export interface ProcessFacts {
+  /** Full path when the source has it (Sysmon Image, Falcon ImageFileName). */
   image?: string;
   originalFileName?: string;
   parentImage?: string;
   cmdLine?: string;
   user?: string;
+}
+
+/**
+ * What is known about a process within an object and kept across objects (only processes that
+ * could make an event match).
+ */
+export interface StoredProcess extends ProcessFacts {
   /** Listed hosts in URLs of the command line. */
   urlHosts?: string[];
 }

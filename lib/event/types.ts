@@ -1,14 +1,17 @@
 /**
  * The normalized event: one typed shape for every source, with OCSF-style field names
- * (SPEC §2). Only the fields the rule, the grouping and the alert evidence need are kept;
+ * (docs/detection.md, "The normalized event"). Only the fields the rule, the grouping and the alert evidence need are kept;
  * everything is optional because real telemetry leaves any of them out.
  */
 
 /** Telemetry families the engine reads. */
 export type SourceName = 'sysmon' | 'falcon';
 
-/** What the event is about: a DNS query or an outbound network connection. */
-export type EventKind = 'dns' | 'network';
+/**
+ * What the event is about: a DNS query, an outbound network connection, or a process start whose
+ * command line names a listed host in a URL (one event per host).
+ */
+export type EventKind = 'dns' | 'network' | 'process';
 
 export interface FileRef {
   /** Basename as the source wrote it (case kept). */
@@ -55,5 +58,7 @@ export interface NormalizedEvent {
   /** Addresses the DNS query resolved to (Sysmon `QueryResults`, Falcon `IP4Records`/`IP6Records`). */
   answers?: string[];
   dst_endpoint?: Endpoint;
+  /** The listed host a process start's command line names in a URL; only for kind `process`. */
+  url?: { hostname: string };
   provenance: Provenance;
 }

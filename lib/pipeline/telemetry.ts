@@ -13,6 +13,7 @@ export const METRIC = {
   recordsRead: 'RecordsRead',
   recordsSkipped: 'RecordsSkipped',
   recordsMatched: 'RecordsMatched',
+  recordsExcepted: 'RecordsExcepted',
   alertGroups: 'AlertGroups',
   alertsPublished: 'AlertsPublished',
   objectDurationMs: 'ObjectDurationMs',
@@ -35,6 +36,8 @@ export interface ObjectCounts {
   recordsRead: number;
   skipped: Partial<Record<SkipReason, number>>;
   matched: number;
+  /** Matches a deployment exception covers (not alerted on). */
+  excepted: number;
   groups: number;
   alertsPublished: number;
   durationMs: number;
@@ -54,6 +57,7 @@ export function recordObjectMetrics(metrics: PipelineMetrics, c: ObjectCounts): 
   metrics.addMetric(METRIC.recordsRead, MetricUnit.Count, c.recordsRead);
   metrics.addMetric(METRIC.recordsSkipped, MetricUnit.Count, totalSkipped(c.skipped));
   metrics.addMetric(METRIC.recordsMatched, MetricUnit.Count, c.matched);
+  metrics.addMetric(METRIC.recordsExcepted, MetricUnit.Count, c.excepted);
   metrics.addMetric(METRIC.alertGroups, MetricUnit.Count, c.groups);
   metrics.addMetric(METRIC.alertsPublished, MetricUnit.Count, c.alertsPublished);
   metrics.addMetric(METRIC.objectDurationMs, MetricUnit.Milliseconds, Math.round(c.durationMs));

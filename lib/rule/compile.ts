@@ -1,16 +1,24 @@
 /**
- * Compiles a validated rule into the matcher of SPEC §1. Everything is precomputed here (sets
- * of names and domains, wildcard prefixes), so matching an event is a few string operations and
- * set lookups, never a regular expression built per event or per domain.
+ * Compiles a validated rule into the matcher of docs/detection.md ("The rule"). Everything is
+ * precomputed here (maps of names, domains and tiers, wildcard prefixes), so matching an event is
+ * a few string operations and lookups, never a regular expression built per event or per domain.
  */
-import type { CompiledRule, MatchInput, Rule } from './types.ts';
+import {
+  type CompiledRule,
+  type ListedDomain,
+  type MatchInput,
+  type ProcessInput,
+  type Reach,
+  type Rule,
+  TIERS,
+} from './types.ts';
 
 /** What Sysmon writes as the image of a process it could not attribute (with the all-zero GUID). */
 const UNKNOWN_PROCESS = '<unknown process>';
 
 /**
  * Image names that name no process: absent, or Sysmon's placeholders (`-` is its "no value").
- * SPEC §2: a process nobody can name is not suspicious, whatever its parent.
+ * A process nobody can name matches no branch, whatever its parent.
  */
 const UNNAMED_IMAGES: ReadonlySet<string> = new Set(['', '-', UNKNOWN_PROCESS]);
 
@@ -83,20 +91,48 @@ export function pathBasename(path: string): string {
   return path.slice(cut + 1);
 }
 
-/**
- * The lower-case basename of an image, OriginalFileName or parent value, without surrounding
- * whitespace or double quotes (Sysmon quotes some OriginalFileName values).
- */
-function processName(value: string | undefined): string | undefined {
+/** `value` without surrounding whitespace or double quotes (Sysmon quotes some values). */
+function unquote(value: string): string {
+  const v = value.trim();
+  return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1).trim() : v;
+}
+
+/** The lower-case basename of an image, OriginalFileName or parent value. */
+export function processName(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  let name = pathBasename(value.trim()).trim();
-  if (name.length >= 2 && name.startsWith('"') && name.endsWith('"')) name = name.slice(1, -1);
-  return name.toLowerCase();
+  return unquote(pathBasename(unquote(value))).toLowerCase();
+}
+
+/**
+ * The process's identity: the basename of OriginalFileName when it carries one, else of the image
+ * (lower-case); undefined for a process nobody can name.
+ */
+export function processIdentity(
+  image: string | undefined,
+  originalFileName: string | undefined,
+): string | undefined {
+  const imageName = processName(image);
+  if (imageName === undefined || UNNAMED_IMAGES.has(imageName)) return undefined;
+  const originalName = processName(originalFileName);
+  return originalName === undefined || ABSENT_ORIGINAL_FILE_NAMES.has(originalName)
+    ? imageName
+    : originalName;
+}
+
+/**
+ * The image path as the path clauses compare it (lower-case, `/` turned into `\`); undefined when
+ * the path is unknown: a bare name, as Falcon events that only carry ContextBaseFileName have.
+ */
+export function comparablePath(image: string | undefined): string | undefined {
+  if (image === undefined) return undefined;
+  const path = unquote(image);
+  if (!path.includes('\\') && !path.includes('/')) return undefined;
+  return path.toLowerCase().replaceAll('/', '\\');
 }
 
 /**
  * Lower-cases a hostname and removes one trailing dot (the DNS root, as Falcon writes it): how
- * the rule compares names (SPEC §1.2) and how alerts group them (SPEC §3).
+ * the rule compares names and how alerts group them (docs/detection.md).
  */
 export function normalizeHostname(hostname: string): string {
   const lower = hostname.toLowerCase();
@@ -129,22 +165,27 @@ function inNameList(list: NameList, name: string): boolean {
 
 /** Compiles a validated rule (see `parseRule`) into its matcher. */
 export function compileRule(rule: Rule): CompiledRule {
-  const domains: ReadonlySet<string> = new Set(rule.lists.domains);
-  const excluded = compileNameList(rule.lists.excludedClients);
+  const tiers = new Map<string, ListedDomain>();
+  for (const tier of TIERS) {
+    for (const domain of rule.lists.domains[tier]) tiers.set(domain, { domain, tier });
+  }
+  const excluded = new Map(rule.lists.excludedClients.map((c) => [c.name, c.homes]));
   const suspicious = compileNameList(rule.lists.suspiciousProcesses);
   const officeParents = compileNameList(rule.lists.officeParents);
+  const userWritable = rule.lists.userWritablePaths;
 
   /**
    * Clause 2 by label boundary: the name itself, then each suffix that starts after a dot, is
-   * looked up in the set. The first hit is the most specific listed domain.
+   * looked up. The first hit is the longest listed domain, whose tier decides.
    */
-  function listedDomain(hostname: string): string | undefined {
+  function listedDomain(hostname: string): ListedDomain | undefined {
     const host = normalizeHostname(hostname);
     if (host === '') return undefined;
     let suffix = host;
     let from = 0;
     for (;;) {
-      if (domains.has(suffix)) return suffix;
+      const listed = tiers.get(suffix);
+      if (listed !== undefined) return listed;
       const dot = host.indexOf('.', from);
       if (dot === -1) return undefined;
       from = dot + 1;
@@ -190,42 +231,43 @@ export function compileRule(rule: Rule): CompiledRule {
     return [...found];
   }
 
-  /** Clauses 3 and 4 of SPEC §1. */
-  function processCouldMatch(
-    input: Pick<MatchInput, 'image' | 'originalFileName' | 'parentImage'>,
-  ): boolean {
+  /**
+   * Clause 3: an excluded client where it lives. `name` is on the list and the image path is
+   * unknown or holds one of that client's homes.
+   */
+  function excludedAtHome(name: string, path: string | undefined): boolean {
+    const homes = excluded.get(name);
+    return homes !== undefined && (path === undefined || homes.some((h) => path.includes(h)));
+  }
+
+  /** Clauses 3 and 4: which tiers the process can match. */
+  function processReach(input: ProcessInput): Reach {
+    const identity = processIdentity(input.image, input.originalFileName);
     const imageName = processName(input.image);
-    if (imageName === undefined || UNNAMED_IMAGES.has(imageName)) return false;
-    const originalName = processName(input.originalFileName);
-    const identity =
-      originalName === undefined || ABSENT_ORIGINAL_FILE_NAMES.has(originalName)
-        ? imageName
-        : originalName;
-    if (inNameList(excluded, identity)) return false;
-    if (inNameList(suspicious, imageName) || inNameList(suspicious, identity)) return true;
+    if (identity === undefined || imageName === undefined) return 'none';
+    const path = comparablePath(input.image);
+    if (excludedAtHome(identity, path) || excludedAtHome(imageName, path)) return 'none';
+    if (inNameList(suspicious, imageName) || inNameList(suspicious, identity)) return 'any';
     const parentName = processName(input.parentImage);
-    return parentName !== undefined && inNameList(officeParents, parentName);
+    if (parentName !== undefined && inNameList(officeParents, parentName)) return 'any';
+    if (path !== undefined && userWritable.some((m) => path.includes(m))) return 'high';
+    return 'none';
   }
 
-  function isProcessNameOfInterest(basenameLower: string): boolean {
-    const name = basenameLower.toLowerCase();
-    return (
-      inNameList(suspicious, name) || inNameList(excluded, name) || inNameList(officeParents, name)
-    );
-  }
-
-  function matches(input: MatchInput): boolean {
-    if (input.kind !== 'dns' && input.kind !== 'network') return false;
-    if (input.hostname === undefined || listedDomain(input.hostname) === undefined) return false;
-    return processCouldMatch(input);
+  function match(input: MatchInput): ListedDomain | undefined {
+    if (input.hostname === undefined) return undefined;
+    const listed = listedDomain(input.hostname);
+    if (listed === undefined) return undefined;
+    const reach = processReach(input);
+    return reach === 'any' || (reach === 'high' && listed.tier === 'high') ? listed : undefined;
   }
 
   return Object.freeze({
     rule,
     listedDomain,
     listedUrlHosts,
-    processCouldMatch,
-    isProcessNameOfInterest,
-    matches,
+    processReach,
+    processCouldMatch: (input: ProcessInput) => processReach(input) !== 'none',
+    match,
   });
 }

@@ -38,3 +38,37 @@ export class RuleValidationError extends RuleError {
     this.problems = problems;
   }
 }
+
+/**
+ * A deployment's exceptions file is unreadable or invalid. Like a rule, it is refused whole,
+ * with every problem listed (`exceptions[2].domain: ...`).
+ */
+export class ExceptionsError extends RuleError {
+  readonly source: string;
+  readonly problems: readonly RuleProblem[];
+  private constructor(
+    source: string,
+    message: string,
+    problems: readonly RuleProblem[],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ExceptionsError';
+    this.source = source;
+    this.problems = problems;
+  }
+
+  static unreadable(source: string, what: string, options?: ErrorOptions): ExceptionsError {
+    return new ExceptionsError(source, `exceptions file ${source} ${what}`, [], options);
+  }
+
+  static invalid(source: string, problems: readonly RuleProblem[]): ExceptionsError {
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    const lines = problems.map((problem) => `  ${problem.path}: ${problem.message}`);
+    return new ExceptionsError(
+      source,
+      `invalid exceptions file ${source} (${count}):\n${lines.join('\n')}`,
+      problems,
+    );
+  }
+}

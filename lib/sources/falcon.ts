@@ -1,9 +1,15 @@
 import { isUtf8 } from 'node:buffer';
-import { basename, detach, find, jsonBasename, jsonRaw, utf8Of } from '../engine/fields.ts';
+import { basename, detach, find, jsonPlain, jsonRaw, utf8Of } from '../engine/fields.ts';
 import { excerptOf, heldText } from '../engine/split.ts';
 import type { EventKind, NormalizedEvent } from '../event/types.ts';
 import { parseEpochMillis, parseEpochSeconds } from './time.ts';
-import type { ProcessInfo, ReaderOptions, RecordHandler, RecordSkip } from './types.ts';
+import type {
+  ProcessInfo,
+  ProcessStart,
+  ReaderOptions,
+  RecordHandler,
+  RecordSkip,
+} from './types.ts';
 
 /** Falcon `event_simpleName` -> what the engine makes of it. Everything else is irrelevant. */
 export const FALCON_EVENTS = {
@@ -89,18 +95,13 @@ function toEvent(
       message: 'event has no readable ContextTimeStamp or timestamp',
     };
   if (kind === 'network' && str(o[f.direction]) === INBOUND) return undefined;
-  const aid = str(o[f.sensor]);
-  const host = str(o[f.host]);
   const user = str(o[f.user]);
   const image = str(o[f.contextImage]);
-  const key = processKey(aid, str(o[f.contextPid]));
+  const key = processKey(str(o[f.sensor]), str(o[f.contextPid]));
   const e: NormalizedEvent = {
     kind,
     time,
-    device: {
-      ...(host === undefined ? {} : { hostname: host }),
-      ...(aid === undefined ? {} : { uid: aid.toLowerCase() }),
-    },
+    device: deviceOf(o),
     actor: {
       user: user === undefined ? {} : { name: user },
       process: {
@@ -126,6 +127,23 @@ function toEvent(
     };
   }
   return e;
+}
+
+/** The device a record names: its ComputerName, and the sensor whose aidmaster may name it. */
+function deviceOf(o: Json): NormalizedEvent['device'] {
+  const aid = str(o[FALCON_FIELDS.sensor]);
+  const host = str(o[FALCON_FIELDS.host]);
+  return {
+    ...(host === undefined ? {} : { hostname: host }),
+    ...(aid === undefined ? {} : { uid: aid.toLowerCase() }),
+  };
+}
+
+/** Where and when the process record was written, for its process-start events. */
+function processStart(o: Json, origin: string, record: number): ProcessStart | undefined {
+  const time = eventTime(o);
+  if (time === undefined) return undefined;
+  return { time, device: deviceOf(o), provenance: { source: 'falcon', origin, record } };
 }
 
 function toProcess(o: Json): ProcessInfo | undefined {
@@ -353,7 +371,9 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
     if (kind === undefined) return;
     if (kind === 'process') {
       const info = toProcess(v);
-      if (info) analyzer.process(info);
+      if (!info) return;
+      const start = processStart(v, origin, record);
+      analyzer.process(start === undefined ? info : { ...info, start });
       return;
     }
     if (kind === 'end') {
@@ -485,8 +505,9 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
         break;
       }
       case 'process': {
-        const image = jsonBasename(rec, Q.image);
-        const parent = jsonBasename(rec, Q.parentImage);
+        // The whole path: the rule reads where the image lives, not only its name.
+        const image = jsonPlain(rec, Q.image);
+        const parent = jsonPlain(rec, Q.parentImage);
         if (image === null || parent === null) break;
         const key = rawKey(rec, Q.targetPid);
         if (key === null) break;
@@ -511,7 +532,13 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
         const flat = detach(key);
         let chars = 0;
         for (const v of Object.values(held)) chars += v.length;
-        analyzer.processRef({ key: flat, record, offset, chars, resolve: heldProcess(flat, held) });
+        analyzer.heldProcess({
+          key: flat,
+          record,
+          offset,
+          chars,
+          resolve: heldProcess(flat, held),
+        });
         return;
       }
     }

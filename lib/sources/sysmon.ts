@@ -4,7 +4,16 @@ import { basename, detach, utf8Of, xmlData, xmlElementText } from '../engine/fie
 import { excerptOf, heldText } from '../engine/split.ts';
 import type { EventKind, NormalizedEvent } from '../event/types.ts';
 import { parseUtcTime } from './time.ts';
-import type { ProcessInfo, ReaderOptions, RecordHandler, RecordSkip } from './types.ts';
+import type {
+  ProcessInfo,
+  ProcessStart,
+  ReaderOptions,
+  RecordHandler,
+  RecordSkip,
+} from './types.ts';
+
+/** The events a DNS or connection record makes (process starts come from process records). */
+type NetworkKind = Exclude<EventKind, 'process'>;
 
 /** Sysmon EventID -> what the engine makes of it. Every other EventID is irrelevant to the rule. */
 export const SYSMON_EVENTS = {
@@ -12,7 +21,7 @@ export const SYSMON_EVENTS = {
   '3': 'network',
   '22': 'dns',
   '5': 'end',
-} as const satisfies Record<string, EventKind | 'process' | 'end'>;
+} as const satisfies Record<string, NetworkKind | 'process' | 'end'>;
 
 /** Normalized field <- Sysmon `<Data Name=…>` (SPEC §2). */
 export const SYSMON_FIELDS = {
@@ -154,7 +163,7 @@ function toProcess(p: ParsedSysmon): ProcessInfo | undefined {
   const key = sysmonProcessKey(p.data[f.processKey]);
   if (!key) return undefined;
   const info: ProcessInfo = { key };
-  const set = (k: Exclude<keyof ProcessInfo, 'key'>, v: string | undefined) => {
+  const set = (k: Exclude<keyof ProcessInfo, 'key' | 'start'>, v: string | undefined) => {
     const value = nonEmpty(v);
     if (value !== undefined) info[k] = value;
   };
@@ -166,8 +175,20 @@ function toProcess(p: ParsedSysmon): ProcessInfo | undefined {
   return info;
 }
 
+/** Where and when the process record was written, for its process-start events. */
+function processStart(p: ParsedSysmon, origin: string, record: number): ProcessStart | undefined {
+  const time = parseUtcTime(p.data[SYSMON_FIELDS.time]) ?? parseUtcTime(p.systemTime);
+  if (time === undefined) return undefined;
+  const computer = nonEmpty(p.computer);
+  return {
+    time,
+    device: computer === undefined ? {} : { hostname: computer },
+    provenance: { source: 'sysmon', origin, record },
+  };
+}
+
 function toEvent(
-  kind: EventKind,
+  kind: NetworkKind,
   p: ParsedSysmon,
   origin: string,
   record: number,
@@ -216,7 +237,7 @@ function toEvent(
 }
 
 /** The `<Data>` names each event kind needs (SPEC §2), read off the raw text when entity-free. */
-const EVENT_FIELDS: Record<EventKind, readonly string[]> = {
+const EVENT_FIELDS: Record<NetworkKind, readonly string[]> = {
   network: [
     SYSMON_FIELDS.processKey,
     SYSMON_FIELDS.image,
@@ -245,7 +266,7 @@ const SYSTEM_TIME = /SystemTime=['"]([^'"&]*)['"]/;
  */
 function heldFields(
   rec: string,
-  kind: EventKind,
+  kind: NetworkKind,
 ): {
   data: Array<[string, string]>;
   computer: string | undefined;
@@ -341,7 +362,9 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
     if (kind === undefined) return;
     if (kind === 'process') {
       const info = toProcess(p);
-      if (info) analyzer.process(info);
+      if (!info) return;
+      const start = processStart(p, origin, record);
+      analyzer.process(start === undefined ? info : { ...info, start });
       return;
     }
     if (kind === 'end') {
@@ -392,7 +415,7 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
    * the record needs the parser.
    */
   const eventFromText = (
-    kind: EventKind,
+    kind: NetworkKind,
     text: string,
     record: number,
   ): NormalizedEvent | RecordSkip | undefined | null => {
@@ -520,7 +543,7 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
             held.push([k, detach(v)]);
             chars += v.length;
           }
-          analyzer.processRef({ key, record, offset, chars, resolve: heldProcess(key, held) });
+          analyzer.heldProcess({ key, record, offset, chars, resolve: heldProcess(key, held) });
           return;
         }
         // Entity references in the command line or user (`&quot;` is common): keep the five
@@ -540,7 +563,7 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
                   [f.user, rawUser],
                 ]),
               );
-        analyzer.processRef({
+        analyzer.heldProcess({
           key,
           record,
           offset,

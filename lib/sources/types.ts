@@ -1,17 +1,24 @@
 import type { RecordSink } from '../engine/split.ts';
-import type { SkipReason } from '../engine/types.ts';
-import type { NormalizedEvent } from '../event/types.ts';
+import type { ProcessFacts, SkipReason } from '../engine/types.ts';
+import type { NormalizedEvent, Provenance } from '../event/types.ts';
 import type { CompiledRule } from '../rule/types.ts';
 
-/** What a process-creation record tells about a process (Sysmon EventID 1, Falcon ProcessRollup2). */
-export interface ProcessInfo {
+/**
+ * Where and when a process record was written: what its process-start events carry (one per
+ * listed host its command line names in a URL, docs/detection.md "Events").
+ */
+export interface ProcessStart {
+  time: number;
+  device: NormalizedEvent['device'];
+  provenance: Provenance;
+}
+
+/** A process-creation record, parsed (Sysmon EventID 1, Falcon ProcessRollup2). */
+export interface ProcessInfo extends ProcessFacts {
   /** Process key within the object (Sysmon ProcessGuid, Falcon `aid:pid`). */
   key: string;
-  image?: string;
-  originalFileName?: string;
-  parentImage?: string;
-  cmdLine?: string;
-  user?: string;
+  /** Absent for records held unparsed: the pre-filter parses every one whose URL could count. */
+  start?: ProcessStart;
 }
 
 /**
@@ -40,10 +47,11 @@ export interface RecordSkip {
 }
 
 /**
- * A process record the pre-filter found could matter (suspicious or Office-spawned by its cheaply
- * read names) but that is parsed only if an event of the process becomes a candidate.
+ * A process record the pre-filter found could matter (by its cheaply read names and path) but
+ * that is parsed only if an event of the process becomes a candidate. Its command line names no
+ * listed URL host (those records are parsed at once).
  */
-export interface ProcessRef {
+export interface HeldProcess {
   /** A flat string (see detach): the context keeps it. */
   key: string;
   record: number;
@@ -56,7 +64,7 @@ export interface ProcessRef {
 /** What a source reader hands to the per-object analyzer. */
 export interface AnalyzerInput {
   process(p: ProcessInfo): void;
-  processRef(ref: ProcessRef): void;
+  heldProcess(ref: HeldProcess): void;
   /** The process's own record shows it cannot match: its events can be dropped on arrival. */
   harmless(key: string): void;
   isHarmless(key: string): boolean;

@@ -15,10 +15,13 @@ const write = (name: string, data: string | Buffer) => {
 };
 
 describe('scan command', () => {
-  it('prints the SPEC §3 CSV across several files, sorted by count then key', async () => {
-    // Prepare: the Falcon group once, the Sysmon group twice (two DNS queries)
+  it('prints the CSV across several files, sorted by count then key', async () => {
+    // Prepare: the Falcon group twice (process start, DNS), the Sysmon group three times (DNS)
     const falcon = write('a.ndjson.gz', gzipSync(falconNdjson()));
-    const sysmon = write('b.xml', sysmonDns('pastebin.com') + sysmonDns('PASTEBIN.com.'));
+    const sysmon = write(
+      'b.xml',
+      sysmonDns('pastebin.com') + sysmonDns('PASTEBIN.com.') + sysmonDns('pastebin.com'),
+    );
     // Act
     const out = await npmRun('scan', ['--format', 'csv', falcon, sysmon]);
     // Assess
@@ -26,12 +29,12 @@ describe('scan command', () => {
     expect(out.stdout).toBe(
       [
         CSV_HEADER,
-        'WKS-7,CORP\\jdoe,powershell.exe,pastebin.com,2,2024-03-01T10:00:00.123Z,2024-03-01T10:00:00.123Z',
-        'WKS-7,jdoe,powershell.exe,pastebin.com,1,2024-03-01T10:00:00.123Z,2024-03-01T10:00:00.123Z',
+        'WKS-7,CORP\\jdoe,powershell.exe,pastebin.com,3,2024-03-01T10:00:00.123Z,2024-03-01T10:00:00.123Z',
+        'WKS-7,jdoe,powershell.exe,pastebin.com,2,2024-03-01T09:59:59.000Z,2024-03-01T10:00:00.123Z',
         '',
       ].join('\n'),
     );
-    expect(out.stderr).toMatch(/a\.ndjson\.gz: falcon, \d+ bytes .*matched 1, groups 1/);
+    expect(out.stderr).toMatch(/a\.ndjson\.gz: falcon, \d+ bytes .*matched 2, groups 1/);
   });
 
   it('quotes fields per RFC 4180', async () => {
@@ -71,9 +74,24 @@ describe('scan command', () => {
     // Assess
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(
-      /^HOST\s+USER\s+PROCESS\s+DOMAIN\s+COUNT\s+FIRST SEEN\s+LAST SEEN\n/,
+      /^SEVERITY\s+HOST\s+USER\s+PROCESS\s+DOMAIN\s+COUNT\s+FIRST SEEN\s+LAST SEEN\n/,
     );
-    expect(out.stdout).toMatch(/WKS-7\s+CORP\\jdoe\s+powershell\.exe\s+cdn\.discordapp\.com\s+1\s/);
+    expect(out.stdout).toMatch(
+      /^High\s+WKS-7\s+CORP\\jdoe\s+powershell\.exe\s+cdn\.discordapp\.com\s+1\s/m,
+    );
+  });
+
+  it('gives a medium-tier domain severity Medium (3)', async () => {
+    // Act
+    const out = await npmRun(
+      'scan',
+      ['--format', 'json', '-'],
+      Buffer.from(sysmonDns('graph.microsoft.com')),
+    );
+    // Assess
+    expect(out.code).toBe(0);
+    const finding = JSON.parse(out.stdout.trim()) as { severity_id: number; severity: string };
+    expect(finding).toMatchObject({ severity_id: 3, severity: 'Medium' });
   });
 
   it('exits 2 on bad usage', async () => {
@@ -108,6 +126,6 @@ describe('scan command', () => {
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/DAMAGED \(truncated-gzip\)/);
     expect(out.stderr).toMatch(/stats: peak RSS [\d.]+ MiB/);
-    expect(out.stdout.split('\n')[1]).toMatch(/^WKS-7,jdoe,powershell\.exe,pastebin\.com,1,/);
+    expect(out.stdout.split('\n')[1]).toMatch(/^WKS-7,jdoe,powershell\.exe,pastebin\.com,2,/);
   });
 });

@@ -1,4 +1,4 @@
-/** Small hand-written records for engine tests; the expected groups follow SPEC §2–§3. */
+/** Small hand-written records for engine tests; the expected groups follow docs/detection.md. */
 
 export const falconLines = {
   aidmaster: '{"aid":"a1","ComputerName":"WKS-7","AgentVersion":"7.10","event_platform":"Win"}',
@@ -7,14 +7,18 @@ export const falconLines = {
   dns: '{"event_simpleName":"DnsRequest","aid":"a1","ContextProcessId":"100","DomainName":"pastebin.com.","IP4Records":"104.20.67.143;","ContextTimeStamp":"1709287200.123","timestamp":"1709287200500"}',
 };
 
-/** The one group `falconLines` make: WKS-7 / jdoe / powershell.exe / pastebin.com at 2024-03-01T10:00:00.123Z. */
+/**
+ * The one group `falconLines` make: WKS-7 / jdoe / powershell.exe / pastebin.com, two events: the
+ * process start (its command line names https://pastebin.com, at its `timestamp`
+ * 2024-03-01T09:59:59.000Z) and the DNS query (2024-03-01T10:00:00.123Z).
+ */
 export const falconGroup = {
   host: 'WKS-7',
   user: 'jdoe',
   process: 'powershell.exe',
   domain: 'pastebin.com',
-  count: 1,
-  firstSeen: Date.parse('2024-03-01T10:00:00.123Z'),
+  count: 2,
+  firstSeen: Date.parse('2024-03-01T09:59:59.000Z'),
 };
 
 export const falconNdjson = (...extra: string[]): string =>

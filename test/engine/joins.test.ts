@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ScanLimits, type ScanObjectOptions, scanObject } from '../../lib/engine/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
-import { chunks, falconGroup, falconLines, sysmonDns } from './fixtures.ts';
+import { chunks, falconLines, sysmonDns } from './fixtures.ts';
 
 /**
  * The joins of SPEC §2 under the engine's memory bounds (lib/engine/limits.ts): a connection
@@ -13,6 +13,8 @@ import { chunks, falconGroup, falconLines, sysmonDns } from './fixtures.ts';
 const connection =
   '{"event_simpleName":"NetworkConnectIP4","aid":"a1","ContextProcessId":"100","RemoteAddressIP4":"104.20.67.143","RemotePort":"443","ConnectionDirection":"0","ContextTimeStamp":"1709287200.100"}';
 const CONNECTION_TIME = Date.parse('2024-03-01T10:00:00.100Z');
+/** The DNS query's ContextTimeStamp in falconLines.dns. */
+const DNS_TIME = Date.parse('2024-03-01T10:00:00.123Z');
 
 /** Unrelated outbound connections of other processes (~230 bytes each). */
 function otherConnections(n: number): string[] {
@@ -86,13 +88,13 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
     ];
     // Act
     const { groups } = await scan(lines, mode);
-    // Assess: the DNS query and the connection, one group (SPEC §3)
+    // Assess: the DNS query and the connection, one group
     expect(groups).toHaveLength(1);
     expect(groups[0]).toMatchObject({
       key: { host: 'WKS-7', user: 'jdoe', process: 'powershell.exe', domain: 'pastebin.com' },
       count: 2,
       firstSeen: CONNECTION_TIME,
-      lastSeen: falconGroup.firstSeen,
+      lastSeen: DNS_TIME,
     });
   });
 
@@ -113,7 +115,7 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
     const unbounded = await scan(lines, mode);
     // Assess
     expect(bounded.groups.map((g) => g.count)).toEqual([1]);
-    expect(bounded.groups[0]?.firstSeen).toBe(falconGroup.firstSeen);
+    expect(bounded.groups[0]?.firstSeen).toBe(DNS_TIME);
     expect(unbounded.groups.map((g) => g.count)).toEqual([2]);
   });
 
@@ -395,9 +397,9 @@ describe('A URL host in a Sysmon command line that entity references spell', () 
   it.each(['fast', 'full'] as const)('names the connection in %s mode', async (mode) => {
     // Act
     const { groups } = await scanInput(chunks(Buffer.from(processCreate + connect)), mode);
-    // Assess
-    expect(groups.map((g) => [g.key.process, g.key.domain, g.count])).toEqual([
-      ['powershell.exe', 'pastebin.com', 1],
+    // Assess: the connection and the process start
+    expect(groups.map((g) => [g.key.process, g.key.domain, g.count, g.evidence.kinds])).toEqual([
+      ['powershell.exe', 'pastebin.com', 2, ['process', 'network']],
     ]);
   });
 });
@@ -408,11 +410,11 @@ describe('A URL host in a Falcon command line written with escaped slashes', () 
     '{"event_simpleName":"ProcessRollup2","aid":"a1","TargetProcessId":"100","ImageFileName":"\\\\Device\\\\HarddiskVolume2\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe","CommandLine":"powershell -c iwr https:\\/\\/pastebin.com\\/raw\\/x","ParentBaseFileName":"explorer.exe","UserName":"jdoe","timestamp":"1709287199000"}';
 
   it.each(['fast', 'full'] as const)('names the connection in %s mode', async (mode) => {
-    // Act: no DNS record, so only the command line can name the connection's host (SPEC §2)
+    // Act: no DNS record, so only the command line can name the connection's host
     const { groups } = await scan([falconLines.aidmaster, processCreate, connection], mode);
-    // Assess
-    expect(groups.map((g) => [g.key.process, g.key.domain, g.count])).toEqual([
-      ['powershell.exe', 'pastebin.com', 1],
+    // Assess: the process start and the connection
+    expect(groups.map((g) => [g.key.process, g.key.domain, g.count, g.evidence.kinds])).toEqual([
+      ['powershell.exe', 'pastebin.com', 2, ['process', 'network']],
     ]);
   });
 });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The shared real telemetry (SPEC, datasets/README.md), beside the repository in CI too. */
+/** The shared real telemetry (its README.md), beside the repository in CI too. */
 export const SHARED_DATASETS = join(ROOT, '../shared/datasets');
 /** The MIT-licensed OTRF datasets copied into the project (test/fixtures/datasets/README.md). */
 export const FIXTURE_DATASETS = join(ROOT, 'test/fixtures/datasets');
@@ -20,7 +20,7 @@ export interface DatasetCase {
   file: string;
   /** `shared/<file>` or `fixtures/<file>`: where it came from, for the test's name. */
   name: string;
-  /** The CSV that `npm run scan -- --format csv` must print for it. */
+  /** The CSV that `npm run scan -- --format csv` must print for it under rule version 2. */
   expected: string;
 }
 
@@ -34,6 +34,6 @@ export const datasetCases = (): DatasetCase[] =>
       .map((file) => ({
         file,
         name: `${basename(dirname(dir))}/${basename(file)}`,
-        expected: join(dir, 'expected', `${basename(file).replace(/\.gz$/, '')}.csv`),
+        expected: join(dir, 'expected-v2', `${basename(file).replace(/\.gz$/, '')}.csv`),
       })),
   );

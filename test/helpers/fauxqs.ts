@@ -79,7 +79,7 @@ export function datasetFile(path: string): Buffer | undefined {
  */
 export function expectedRows(file: string): string[] {
   const name = file.replace(/\.gz$/, '');
-  const path = datasetPath(join('expected', `${name}.csv`));
+  const path = datasetPath(join('expected-v2', `${name}.csv`));
   if (path === undefined) throw new Error(`no expected output for ${file}`);
   return readFileSync(path, 'utf8').trimEnd().split('\n').slice(1);
 }

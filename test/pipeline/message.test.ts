@@ -22,6 +22,7 @@ function group(overrides: Partial<AlertGroup['key']> = {}, count = 12): AlertGro
       domain: 'pastebin.com',
       ...overrides,
     },
+    tier: 'high',
     count,
     firstSeen: Date.parse('2024-03-05T09:14:22.418Z'),
     lastSeen: Date.parse('2024-03-05T09:29:22.519Z'),

@@ -81,7 +81,7 @@ describe('npm start -- --watch DIR', () => {
     for (const d of datasets) {
       const result = results.get(`${d.source}/${d.name}`)!;
       const expected = readFileSync(
-        join(DATASETS, 'expected', `${d.name.replace(/\.gz$/, '')}.csv`),
+        join(DATASETS, 'expected-v2', `${d.name.replace(/\.gz$/, '')}.csv`),
         'utf8',
       );
       expect(result.failed, d.name).toBe(false);

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlertGroup } from '../../lib/alert/index.ts';
 import { emptyEvidence, formatTable, sortGroups } from '../../lib/alert/index.ts';
 import { DEFAULT_SAMPLES_DIR, runSamples } from '../../lib/cli/start.ts';
+import { defaultRule } from '../../lib/rule/index.ts';
 import { csvFields } from '../helpers/fauxqs.ts';
 
 /** Every row of events/samples/expected/*.csv as the group it describes. */
@@ -21,6 +22,7 @@ function expectedGroups(): AlertGroup[] {
       const [host, user, process, domain, count, first, last] = csvFields(row);
       return {
         key: { host: host!, user: user!, process: process!, domain: domain! },
+        tier: defaultRule().listedDomain(domain!)!.tier,
         count: Number(count),
         firstSeen: Date.parse(first!),
         lastSeen: Date.parse(last!),

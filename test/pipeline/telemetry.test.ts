@@ -88,7 +88,8 @@ describe('Telemetry: per object', () => {
       groups: 1,
       alertsPublished: 1,
     });
-    expect(log!.matched).toBe(2);
+    // The DNS query, the connection and WMIC's process start (expected-v2: count 3).
+    expect(log!.matched).toBe(3);
     expect(typeof log!.durationMs).toBe('number');
 
     const [doc, ...moreDocs] = emf(lines);
@@ -111,6 +112,7 @@ describe('Telemetry: per object', () => {
       RecordsRead: 'Count',
       RecordsSkipped: 'Count',
       RecordsMatched: 'Count',
+      RecordsExcepted: 'Count',
       AlertGroups: 'Count',
       AlertsPublished: 'Count',
       ObjectDurationMs: 'Milliseconds',
@@ -123,7 +125,8 @@ describe('Telemetry: per object', () => {
       BytesRead: Buffer.byteLength(body),
       RecordsRead: 11,
       RecordsSkipped: 2,
-      RecordsMatched: 2,
+      RecordsMatched: 3,
+      RecordsExcepted: 0,
       AlertGroups: 1,
       AlertsPublished: 1,
       'Skipped-invalid-json': 2,

@@ -1,4 +1,9 @@
-import type { MatchInput, RuleTestEvent } from '../../lib/rule/index.ts';
+import type {
+  CompiledRule,
+  ListedDomain,
+  MatchInput,
+  RuleTestEvent,
+} from '../../lib/rule/index.ts';
 
 /** A match input with every field present (as the engine builds it), overridden per test. */
 export function matchInput(overrides: Partial<MatchInput>): MatchInput {
@@ -12,15 +17,24 @@ export function matchInput(overrides: Partial<MatchInput>): MatchInput {
   };
 }
 
-/** The match input a rule file's own test event stands for. */
-export function fromTestEvent(event: RuleTestEvent): MatchInput {
-  return {
+/**
+ * What the rule makes of one of its own test events: the first listed domain it matches. A
+ * process start is one event per listed host in a URL of its command line.
+ */
+export function matchTestEvent(rule: CompiledRule, event: RuleTestEvent): ListedDomain | undefined {
+  const input = (hostname: string | undefined): MatchInput => ({
     kind: event.kind,
-    hostname: event.hostname,
+    hostname,
     image: event.image,
     originalFileName: event.originalFileName,
     parentImage: event.parentImage,
-  };
+  });
+  if (event.kind !== 'process') return rule.match(input(event.hostname));
+  for (const host of rule.listedUrlHosts(event.cmdLine ?? '')) {
+    const matched = rule.match(input(host));
+    if (matched) return matched;
+  }
+  return undefined;
 }
 
 /** The error `act` throws; fails the test when it throws nothing. */

@@ -11,13 +11,15 @@ import {
   RuleError,
   RuleLoadError,
 } from '../../lib/rule/index.ts';
-import { fromTestEvent, thrown } from './helpers.ts';
+import { matchTestEvent, thrown } from './helpers.ts';
 import {
-  SPEC_DOMAINS,
   SPEC_EXCLUDED_CLIENTS,
+  SPEC_HIGH_DOMAINS,
+  SPEC_MEDIUM_DOMAINS,
   SPEC_OFFICE_PARENTS,
   SPEC_SUSPICIOUS_POSIX,
   SPEC_SUSPICIOUS_WINDOWS,
+  SPEC_USER_WRITABLE,
   VERSIONED_PYTHON3_ENTRY,
 } from './spec-lists.ts';
 
@@ -34,29 +36,43 @@ const SEED_FALSE_POSITIVE_OPENINGS = [
 ];
 
 describe('Rule file: lib/rules/t1102-web-service.json', () => {
-  it('lists exactly the SPEC §1 domains', () => {
+  it("lists exactly the contract's domains in each tier", () => {
     // Prepare
     const { rule } = loadDefaultRule();
 
     // Act
-    const domains = sorted(rule.lists.domains);
+    const { high, medium } = rule.lists.domains;
 
     // Assess
-    expect(domains).toEqual(sorted(SPEC_DOMAINS));
+    expect(sorted(high)).toEqual(sorted(SPEC_HIGH_DOMAINS));
+    expect(sorted(medium)).toEqual(sorted(SPEC_MEDIUM_DOMAINS));
   });
 
-  it('lists exactly the SPEC §1 excluded clients', () => {
+  it("lists exactly the contract's excluded clients, each with its homes", () => {
     // Prepare
     const { rule } = loadDefaultRule();
 
     // Act
-    const excluded = sorted(rule.lists.excludedClients);
+    const excluded = rule.lists.excludedClients.map((c) => [c.name, sorted(c.homes)]);
 
     // Assess
-    expect(excluded).toEqual(sorted(SPEC_EXCLUDED_CLIENTS));
+    expect(excluded.sort()).toEqual(
+      SPEC_EXCLUDED_CLIENTS.map((c) => [c.name, sorted(c.homes)]).sort(),
+    );
   });
 
-  it('lists exactly the SPEC §1 suspicious processes, with python3.N as one wildcard entry', () => {
+  it("lists exactly the contract's user-writable markers", () => {
+    // Prepare
+    const { rule } = loadDefaultRule();
+
+    // Act
+    const markers = sorted(rule.lists.userWritablePaths);
+
+    // Assess
+    expect(markers).toEqual(sorted(SPEC_USER_WRITABLE));
+  });
+
+  it('lists exactly the suspicious processes of the contract, with python3.N as one wildcard entry', () => {
     // Prepare
     const { rule } = loadDefaultRule();
 
@@ -69,7 +85,7 @@ describe('Rule file: lib/rules/t1102-web-service.json', () => {
     );
   });
 
-  it('lists exactly the SPEC §1 Office/PDF parents', () => {
+  it('lists exactly the Office/PDF parents of the contract', () => {
     // Prepare
     const { rule } = loadDefaultRule();
 
@@ -80,15 +96,15 @@ describe('Rule file: lib/rules/t1102-web-service.json', () => {
     expect(parents).toEqual(sorted(SPEC_OFFICE_PARENTS));
   });
 
-  it('carries severity high and the T1102 / TA0011 mapping', () => {
+  it('is rule version 2 with the T1102 / TA0011 mapping', () => {
     // Prepare
     const { rule } = loadDefaultRule();
 
     // Act
-    const { severity, attack, references } = rule;
+    const { version, attack, references } = rule;
 
     // Assess
-    expect(severity).toBe('high');
+    expect(version).toBe(2);
     expect(attack).toEqual({
       technique: { uid: 'T1102', name: 'Web Service' },
       tactic: { uid: 'TA0011', name: 'Command and Control' },
@@ -107,19 +123,57 @@ describe('Rule file: lib/rules/t1102-web-service.json', () => {
     expect(note).toBeDefined();
   });
 
-  it.each(loadDefaultRule().rule.tests.positive.map((c) => [c.name, c.event] as const))(
+  it.each(loadDefaultRule().rule.tests.positive.map((c) => [c.name, c] as const))(
     'matches its own positive test: %s',
-    (_name, event) => {
+    (_name, testCase) => {
       // Prepare
       const rule = loadDefaultRule();
 
       // Act
-      const result = rule.matches(fromTestEvent(event));
+      const result = matchTestEvent(rule, testCase.event);
 
       // Assess
-      expect(result).toBe(true);
+      expect(result).toBeDefined();
+      if (testCase.tier) expect(result?.tier).toBe(testCase.tier);
     },
   );
+
+  it.each([
+    ['branch a (suspicious process)', 'branch a'],
+    ['branch b (Office/PDF parent)', 'branch b'],
+    ['branch c (user-writable image)', 'branch c'],
+    ['the high tier', 'high tier'],
+    ['the medium tier', 'medium tier'],
+    ['a process start', 'process start'],
+  ])('has positive tests for %s', (_label, words) => {
+    // Prepare
+    const { rule } = loadDefaultRule();
+
+    // Act
+    const cases = rule.tests.positive.filter((c) => c.name.includes(words));
+
+    // Assess
+    expect(cases.length).toBeGreaterThan(0);
+  });
+
+  it('has a real-home negative and an impostor positive for every excluded client', () => {
+    // Prepare
+    const { rule } = loadDefaultRule();
+
+    // Act
+    const missing = rule.lists.excludedClients
+      .map((c) => c.name)
+      .filter(
+        (name) =>
+          !rule.tests.negative.some((t) => t.name === `excluded client at home: ${name}`) ||
+          !rule.tests.positive.some((t) =>
+            t.name.startsWith(`impostor of an excluded client: ${name} `),
+          ),
+      );
+
+    // Assess
+    expect(missing).toEqual([]);
+  });
 
   it.each(loadDefaultRule().rule.tests.negative.map((c) => [c.name, c.event] as const))(
     'does not match its own negative test: %s',
@@ -128,10 +182,10 @@ describe('Rule file: lib/rules/t1102-web-service.json', () => {
       const rule = loadDefaultRule();
 
       // Act
-      const result = rule.matches(fromTestEvent(event));
+      const result = matchTestEvent(rule, event);
 
       // Assess
-      expect(result).toBe(false);
+      expect(result).toBeUndefined();
     },
   );
 });

@@ -52,53 +52,63 @@ describe('Rule validation', () => {
   it.each<[string, Edit[], [path: string, message: string][]]>([
     [
       'an upper-case domain',
-      [[['lists', 'domains', 3], 'Pastebin.COM']],
-      [['lists.domains[3]', 'expected a lower-case hostname, got "Pastebin.COM"']],
+      [[['lists', 'domains', 'high', 3], 'Pastebin.COM']],
+      [['lists.domains.high[3]', 'expected a lower-case hostname, got "Pastebin.COM"']],
     ],
     [
       'a domain with a trailing dot',
-      [[['lists', 'domains', 0], 'pastebin.com.']],
-      [['lists.domains[0]', 'expected a lower-case hostname, got "pastebin.com."']],
+      [[['lists', 'domains', 'high', 0], 'pastebin.com.']],
+      [['lists.domains.high[0]', 'expected a lower-case hostname, got "pastebin.com."']],
     ],
     [
       'a URL instead of a domain',
-      [[['lists', 'domains', 1], 'https://paste.ee']],
-      [['lists.domains[1]', 'expected a lower-case hostname, got "https://paste.ee"']],
+      [[['lists', 'domains', 'high', 1], 'https://paste.ee']],
+      [
+        [
+          'lists.domains.high[1]',
+          'expected a hostname without a scheme (write "example.com", not "https://example.com"), got "https://paste.ee"',
+        ],
+      ],
     ],
     [
       'a bare top-level domain',
-      [[['lists', 'domains', 2], 'com']],
-      [['lists.domains[2]', 'expected a hostname with at least two labels, got "com"']],
+      [[['lists', 'domains', 'high', 2], 'com']],
+      [['lists.domains.high[2]', 'expected a hostname with at least two labels, got "com"']],
     ],
     [
       'a domain label longer than 63 characters',
-      [[['lists', 'domains', 2], `${'a'.repeat(64)}.com`]],
-      [['lists.domains[2]', `expected a lower-case hostname, got "${'a'.repeat(64)}.com"`]],
+      [[['lists', 'domains', 'high', 2], `${'a'.repeat(64)}.com`]],
+      [['lists.domains.high[2]', `expected a lower-case hostname, got "${'a'.repeat(64)}.com"`]],
     ],
     [
       'an empty domain list',
-      [[['lists', 'domains'], []]],
-      [['lists.domains', 'expected a non-empty array, got []']],
+      [[['lists', 'domains', 'high'], []]],
+      [['lists.domains.high', 'expected a non-empty array, got []']],
     ],
     [
       'a string instead of a domain list',
-      [[['lists', 'domains'], 'pastebin.com']],
-      [['lists.domains', 'expected a non-empty array, got "pastebin.com"']],
+      [[['lists', 'domains', 'medium'], 'pastebin.com']],
+      [['lists.domains.medium', 'expected a non-empty array, got "pastebin.com"']],
     ],
     [
       'a duplicate domain',
-      [[['lists', 'domains', 25], 'pastebin.com']],
-      [['lists.domains[25]', 'duplicate of lists.domains[0] ("pastebin.com")']],
+      [[['lists', 'domains', 'high', 45], 'pastebin.com']],
+      [['lists.domains.high[45]', 'duplicate of lists.domains.high[0] ("pastebin.com")']],
     ],
     [
       'an upper-case excluded client',
-      [[['lists', 'excludedClients', 0], 'Chrome.exe']],
-      [['lists.excludedClients[0]', 'expected a lower-case process basename, got "Chrome.exe"']],
+      [[['lists', 'excludedClients', 0, 'name'], 'Chrome.exe']],
+      [
+        [
+          'lists.excludedClients[0].name',
+          'expected a lower-case process basename, got "Chrome.exe"',
+        ],
+      ],
     ],
     [
       'a wildcard in an excluded client',
-      [[['lists', 'excludedClients', 1], 'firefox*']],
-      [['lists.excludedClients[1]', 'expected a lower-case process basename, got "firefox*"']],
+      [[['lists', 'excludedClients', 1, 'name'], 'firefox*']],
+      [['lists.excludedClients[1].name', 'expected a lower-case process basename, got "firefox*"']],
     ],
     [
       'a path as a suspicious process',
@@ -141,7 +151,7 @@ describe('Rule validation', () => {
       [
         [
           'colour',
-          'unknown key (allowed: id, title, description, severity, attack, falsePositives, references, lists, tests)',
+          'unknown key (allowed: id, version, title, description, attack, falsePositives, references, lists, tests)',
         ],
       ],
     ],
@@ -154,7 +164,7 @@ describe('Rule validation', () => {
       [
         [
           'lists.exludedClients',
-          'unknown key (allowed: domains, excludedClients, suspiciousProcesses, officeParents)',
+          'unknown key (allowed: domains, excludedClients, suspiciousProcesses, officeParents, userWritablePaths)',
         ],
         ['lists.excludedClients', 'is required'],
       ],
@@ -165,7 +175,7 @@ describe('Rule validation', () => {
       [
         [
           'lists["bad key"]',
-          'unknown key (allowed: domains, excludedClients, suspiciousProcesses, officeParents)',
+          'unknown key (allowed: domains, excludedClients, suspiciousProcesses, officeParents, userWritablePaths)',
         ],
       ],
     ],
@@ -175,7 +185,7 @@ describe('Rule validation', () => {
       [
         [
           'tests.positive[0].event.commandLine',
-          'unknown key (allowed: kind, hostname, image, originalFileName, parentImage)',
+          'unknown key (allowed: kind, hostname, image, originalFileName, parentImage, cmdLine)',
         ],
       ],
     ],
@@ -191,19 +201,49 @@ describe('Rule validation', () => {
       [['description', 'expected a non-empty string, got "   "']],
     ],
     [
-      'an unknown severity',
-      [[['severity'], 'urgent']],
+      'a rule written for another version of the logic',
+      [[['version'], 1]],
+      [['version', 'expected 2 (the rule logic this engine implements)']],
+    ],
+    [
+      'a domain listed in both tiers',
+      [[['lists', 'domains', 'medium', 0], 'pastebin.com']],
+      [['lists.domains.medium', '"pastebin.com" is also high']],
+    ],
+    [
+      'an excluded client without a home',
+      [[['lists', 'excludedClients', 2, 'homes'], []]],
+      [['lists.excludedClients[2].homes', 'expected a non-empty array, got []']],
+    ],
+    [
+      'a home marker written with forward slashes',
+      [[['lists', 'excludedClients', 0, 'homes', 0], '/google/chrome/application/']],
       [
         [
-          'severity',
-          'expected one of "informational", "low", "medium", "high", "critical", got "urgent"',
+          'lists.excludedClients[0].homes[0]',
+          'expected a non-empty lower-case path fragment using "\\" as the separator, got "/google/chrome/application/"',
         ],
       ],
     ],
     [
+      'an upper-case user-writable marker',
+      [[['lists', 'userWritablePaths', 0], '\\AppData\\']],
+      [
+        [
+          'lists.userWritablePaths[0]',
+          'expected a non-empty lower-case path fragment using "\\" as the separator, got "\\\\AppData\\\\"',
+        ],
+      ],
+    ],
+    [
+      'an unknown tier on a positive test',
+      [[['tests', 'positive', 0, 'tier'], 'critical']],
+      [['tests.positive[0].tier', 'expected one of "high", "medium", got "critical"']],
+    ],
+    [
       'an unknown test event kind',
-      [[['tests', 'negative', 0, 'event', 'kind'], 'process']],
-      [['tests.negative[0].event.kind', 'expected one of "dns", "network", got "process"']],
+      [[['tests', 'negative', 0, 'event', 'kind'], 'file']],
+      [['tests.negative[0].event.kind', 'expected one of "dns", "network", "process", got "file"']],
     ],
     [
       'a boolean hostname in a test event',
@@ -278,8 +318,8 @@ describe('Rule validation', () => {
   it('reports every problem at once, each on its own line', () => {
     // Prepare
     const json = edited(
-      [['severity'], 'urgent'],
-      [['lists', 'domains', 3], 'Pastebin.COM'],
+      [['version'], 1],
+      [['lists', 'domains', 'high', 3], 'Pastebin.COM'],
       [['tests', 'positive', 0, 'event', 'kind'], 'file'],
     );
 
@@ -290,9 +330,9 @@ describe('Rule validation', () => {
     expect(error.problems).toHaveLength(3);
     expect(error.message.split('\n')).toEqual([
       'invalid rule test.json (3 problems):',
-      '  severity: expected one of "informational", "low", "medium", "high", "critical", got "urgent"',
-      '  lists.domains[3]: expected a lower-case hostname, got "Pastebin.COM"',
-      '  tests.positive[0].event.kind: expected one of "dns", "network", got "file"',
+      '  version: expected 2 (the rule logic this engine implements)',
+      '  lists.domains.high[3]: expected a lower-case hostname, got "Pastebin.COM"',
+      '  tests.positive[0].event.kind: expected one of "dns", "network", "process", got "file"',
     ]);
   });
 
@@ -308,7 +348,7 @@ describe('Rule validation', () => {
       {
         path: '__proto__',
         message:
-          'unknown key (allowed: id, title, description, severity, attack, falsePositives, references, lists, tests)',
+          'unknown key (allowed: id, version, title, description, attack, falsePositives, references, lists, tests)',
       },
     ]);
   });
@@ -328,13 +368,13 @@ describe('Rule validation', () => {
 
   it('returns a rule that shares nothing with its input', () => {
     // Prepare
-    const json = validRule() as { lists: { domains: string[] } };
+    const json = validRule() as { lists: { domains: { high: string[] } } };
     const rule = parseRule(json, 'test.json');
 
     // Act
-    json.lists.domains[0] = 'example.com';
+    json.lists.domains.high[0] = 'example.com';
 
     // Assess
-    expect(rule.lists.domains[0]).toBe('pastebin.com');
+    expect(rule.lists.domains.high[0]).toBe('pastebin.com');
   });
 });

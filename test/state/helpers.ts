@@ -102,6 +102,7 @@ export function group(
 ): AlertGroup {
   return {
     key,
+    tier: 'high',
     windowStart: Math.floor(firstSeen / windowMs) * windowMs,
     count,
     firstSeen,
