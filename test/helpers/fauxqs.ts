@@ -74,7 +74,7 @@ export function datasetFile(path: string): Buffer | undefined {
 }
 
 /**
- * The rows of datasets/expected/<file>.csv (header dropped), as the scan CLI prints them. The
+ * The rows of datasets/expected-v2/<file>.csv (header dropped), as the scan CLI prints them. The
  * expected files are named without the `.gz` of their input.
  */
 export function expectedRows(file: string): string[] {

@@ -30,7 +30,7 @@ const PSH_CONTEXT = [
 ].join('\n');
 /** The expected group: the LogScale export of the same activity, where the process is named. */
 const EXPECTED = readFileSync(
-  `${FIXTURE_DATASETS}/expected/otrf-psh-mshta.logscale.json.csv`,
+  `${FIXTURE_DATASETS}/expected-v2/otrf-psh-mshta.logscale.json.csv`,
   'utf8',
 )
   .trim()

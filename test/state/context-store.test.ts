@@ -264,7 +264,7 @@ describe('Context store: cross-object joins with the real engine', () => {
     // Prepare
     const store = await storeOn(db.client, Date.now);
     const expected = readFileSync(
-      resolve(FIXTURE_DATASETS, 'expected/otrf-psh-mshta.logscale.json.csv'),
+      resolve(FIXTURE_DATASETS, 'expected-v2/otrf-psh-mshta.logscale.json.csv'),
       'utf8',
     );
 
@@ -285,7 +285,7 @@ describe('Context store: cross-object joins with the real engine', () => {
     // Prepare: at most 2 candidates held, so the recording's are resolved in several flushes
     const store = await storeOn(db.client, Date.now);
     const expected = readFileSync(
-      resolve(FIXTURE_DATASETS, 'expected/otrf-psh-mshta.logscale.json.csv'),
+      resolve(FIXTURE_DATASETS, 'expected-v2/otrf-psh-mshta.logscale.json.csv'),
       'utf8',
     );
     await scan('s3://fdr/earlier.ndjson', bytes(earlierObject), store);
@@ -316,7 +316,7 @@ describe('Context store: cross-object joins with the real engine', () => {
     // Prepare
     const store = await storeOn(db.client, Date.now);
     const expected = readFileSync(
-      resolve(FIXTURE_DATASETS, 'expected/otrf-psh-mshta.fdr.ndjson.csv'),
+      resolve(FIXTURE_DATASETS, 'expected-v2/otrf-psh-mshta.fdr.ndjson.csv'),
       'utf8',
     );
 
