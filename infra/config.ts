@@ -84,6 +84,7 @@ export const CONTEXT_KEYS = {
   windowMinutes: 'windowMinutes',
   threshold: 'threshold',
   stateTtlDays: 'stateTtlDays',
+  exceptionsKey: 'exceptionsKey',
 } as const;
 
 export interface PipelineConfig {
@@ -107,6 +108,8 @@ export interface PipelineConfig {
   readonly windowMinutes: number;
   readonly threshold: number;
   readonly stateTtlDays: number;
+  /** Key, in the stack's bucket, of the deployment's exceptions file (none by default). */
+  readonly exceptionsKey: string | undefined;
 }
 
 // Deliberately loose: SNS does the real validation by sending a confirmation mail; this only
@@ -205,6 +208,7 @@ export function readPipelineConfig(scope: IConstruct): PipelineConfig {
         1,
         MAX_STATE_TTL_DAYS,
       ) ?? DEFAULT_STATE_TTL_DAYS,
+    exceptionsKey: readExceptionsKey(raw(CONTEXT_KEYS.exceptionsKey), quarantinePrefix),
   };
 }
 
@@ -288,6 +292,30 @@ function readPrefix(key: string, value: unknown, fallback: string): string {
     }
   }
   return prefix;
+}
+
+// A key of readable path segments ending in a file name, such as `config/exceptions.json`.
+const OBJECT_KEY_PATTERN = /^([A-Za-z0-9][A-Za-z0-9._-]*\/)*[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** The exceptions file's key: never where batches or quarantine land, or it would be scanned. */
+function readExceptionsKey(value: unknown, quarantinePrefix: string): string | undefined {
+  const key = CONTEXT_KEYS.exceptionsKey;
+  const objectKey = readPattern(
+    key,
+    value,
+    OBJECT_KEY_PATTERN,
+    'an object key such as "config/exceptions.json"',
+  );
+  if (objectKey === undefined) return undefined;
+  for (const prefix of [...SOURCES.map((s) => SOURCE_PREFIXES[s]), quarantinePrefix]) {
+    if (objectKey.startsWith(prefix)) {
+      throw new InvalidContextError(
+        key,
+        `"${objectKey}" is under "${prefix}", where the pipeline reads batches or writes quarantine`,
+      );
+    }
+  }
+  return objectKey;
 }
 
 function readRemovalMode(value: unknown): RemovalMode {

@@ -330,6 +330,14 @@ export class T1102DetectionStack extends Stack {
         `${config.quarantinePrefix}${source}/`,
       );
       bindPublish(detector.function, this.alertTopic, alertKey);
+      if (config.exceptionsKey !== undefined) {
+        // docs/detection.md, "Exceptions": read once per cold start; a bad file stops the function.
+        bindReadPrefix(detector.function, this.bucket, dataKey, config.exceptionsKey);
+        detector.function.addEnvironment(
+          'EXCEPTIONS_URI',
+          `s3://${this.bucket.bucketName}/${config.exceptionsKey}`,
+        );
+      }
       if (this.stateTable !== undefined && stateKey !== undefined) {
         bindStateTable(detector.function, this.stateTable, stateKey);
         for (const [name, value] of Object.entries(stateEnvironment(this.stateTable, config))) {

@@ -1,5 +1,5 @@
 /**
- * `npm run scan -- [--format table|csv|json] [--source auto|sysmon|falcon] [--stats] FILE...`
+ * `npm run scan -- [--format table|csv|json] [--source auto|sysmon|falcon] [--exceptions FILE] [--stats] FILE...`
  * Runs the same engine the Lambda functions run, on local files (`-` is standard input).
  */
 import { createReadStream } from 'node:fs';
@@ -8,13 +8,22 @@ import type { AlertGroup } from '../alert/index.ts';
 import { buildFinding, formatCsv, formatTable, mergeGroups, sortGroups } from '../alert/index.ts';
 import type { ScanResult } from '../engine/index.ts';
 import { READ_CHUNK_BYTES, scanObject } from '../engine/index.ts';
-import { defaultRule } from '../rule/index.ts';
+import {
+  type CompiledExceptions,
+  defaultRule,
+  ExceptionsError,
+  loadExceptions,
+  NO_EXCEPTIONS,
+} from '../rule/index.ts';
 import { parseOrExplain, UsageError } from './usage.ts';
 
-const USAGE = `usage: npm run scan -- [--format table|csv|json] [--source auto|sysmon|falcon] [--stats] FILE...
+const USAGE = `usage: npm run scan -- [--format table|csv|json] [--source auto|sysmon|falcon] [--exceptions FILE] [--stats] FILE...
   FILE    Sysmon XML or Falcon NDJSON / LogScale JSON, plain, gzip or zstd; '-' reads standard input
-  --format  table (default), csv (SPEC §3 columns) or json (one OCSF Detection Finding per line)
+  --format  table (default), csv (host,user,process,domain,count,first_seen,last_seen) or json
+            (one OCSF Detection Finding per line)
   --source  auto (default: sniffed from the content), sysmon or falcon
+  --exceptions  a JSON file of known-good activity to leave out (docs/detection.md, "Exceptions");
+            an invalid file is refused whole (exit 2)
   --stats   add peak resident memory and throughput to the summary on standard error`;
 
 /** Show progress on a terminal for inputs that take a while. */
@@ -24,6 +33,7 @@ interface Args {
   format: 'table' | 'csv' | 'json';
   source: 'auto' | 'sysmon' | 'falcon';
   stats: boolean;
+  exceptions: string | undefined;
   files: string[];
 }
 
@@ -33,6 +43,7 @@ function parse(argv: string[]): Args {
     format: { type: 'string', default: 'table' },
     source: { type: 'string', default: 'auto' },
     stats: { type: 'boolean', default: false },
+    exceptions: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   } as const;
   try {
@@ -51,6 +62,7 @@ function parse(argv: string[]): Args {
     format: values.format as Args['format'],
     source: values.source as Args['source'],
     stats: values.stats,
+    exceptions: values.exceptions,
     files: positionals,
   };
 }
@@ -72,6 +84,14 @@ async function main(argv: string[]): Promise<number> {
   const args = parseOrExplain('scan', USAGE, parse, argv);
   if (!args) return 2;
   const rule = defaultRule();
+  let exceptions: CompiledExceptions = NO_EXCEPTIONS;
+  try {
+    if (args.exceptions !== undefined) exceptions = loadExceptions(args.exceptions);
+  } catch (err) {
+    if (!(err instanceof ExceptionsError)) throw err;
+    process.stderr.write(`scan: ${err.message}\n`);
+    return 2;
+  }
   const all: AlertGroup[] = [];
   let failed = false;
   const started = performance.now();
@@ -91,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
         origin: file,
         source: args.source,
         rule,
+        exceptions,
         onProgress: (n) => {
           progress = n;
         },

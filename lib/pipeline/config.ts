@@ -1,5 +1,6 @@
 import type { SourceName } from '../event/types.ts';
 import { ConfigError } from './errors.ts';
+import { parseS3Uri } from './exceptions.ts';
 
 /** Where quarantined records go when QUARANTINE_PREFIX is unset (the CDK app passes it anyway). */
 export const DEFAULT_QUARANTINE_PREFIX = 'quarantine/';
@@ -41,6 +42,8 @@ export interface PipelineConfig {
   maxQuarantineRecords: number;
   maxQuarantineBytes: number;
   objectConcurrency: number;
+  /** `s3://bucket/key` of the deployment's exceptions file (docs/detection.md, "Exceptions"). */
+  exceptionsUri: string | undefined;
   /** SOURCE as set by the deployment (the handler file fixes its own source too). */
   source: SourceName | undefined;
   aws: {
@@ -119,6 +122,11 @@ export function loadConfig(env: Env, expectedSource?: SourceName): PipelineConfi
     MAX_OBJECT_CONCURRENCY,
   );
 
+  const exceptionsUri = get('EXCEPTIONS_URI');
+  if (exceptionsUri !== undefined && parseS3Uri(exceptionsUri) === undefined) {
+    problems.push(`EXCEPTIONS_URI is not an s3://bucket/key URI: ${JSON.stringify(exceptionsUri)}`);
+  }
+
   const rawSource = get('SOURCE');
   let source: SourceName | undefined;
   if (rawSource !== undefined) {
@@ -158,6 +166,7 @@ export function loadConfig(env: Env, expectedSource?: SourceName): PipelineConfi
     maxQuarantineRecords,
     maxQuarantineBytes,
     objectConcurrency,
+    exceptionsUri,
     source: source ?? expectedSource,
     aws: {
       region: get('AWS_REGION') ?? get('AWS_DEFAULT_REGION'),

@@ -6,12 +6,13 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import type { ScanLimits } from '../engine/index.ts';
 import type { SourceName } from '../event/types.ts';
-import type { CompiledRule } from '../rule/index.ts';
+import type { CompiledExceptions, CompiledRule } from '../rule/index.ts';
 import { defaultRule } from '../rule/index.ts';
 import { mapLimit } from '../state/concurrency.ts';
 import { type DynamoSend, stateFromEnv } from '../state/index.ts';
 import { type Env, loadConfig, type PipelineConfig } from './config.ts';
 import { InvocationFailedError, ReadDeadlineError } from './errors.ts';
+import { loadExceptionsFromS3 } from './exceptions.ts';
 import { type ObjectRef, objectId, parseInvocation } from './notifications.ts';
 import type { S3Reader } from './objects.ts';
 import { type AlertPolicy, statelessAlertPolicy } from './policy.ts';
@@ -114,27 +115,51 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
     ? stateFromEnv(env, options.dynamo ?? aws.dynamo(env.AWS_ENDPOINT_URL_DYNAMODB), rule.rule.id)
     : undefined;
   const stateful = state?.mode === 'dynamodb' ? state : undefined;
-  const processObject = createObjectProcessor({
-    source,
-    rule,
-    s3,
-    publisher: new AlertPublisher(sns, config.alertTopicArn, options.publish),
-    policy: options.policy ?? stateful?.policy ?? statelessAlertPolicy,
-    ...(stateful ? { windowMs: stateful.windowMs, contextStore: stateful.contextStore } : {}),
-    ...(options.scanLimits ? { scanLimits: options.scanLimits } : {}),
-    logger,
-    metrics,
-    quarantine: {
-      prefix: config.quarantinePrefix,
-      bucket: config.quarantineBucket,
-      maxRecords: config.maxQuarantineRecords,
-      maxBytes: config.maxQuarantineBytes,
-    },
-    ...(options.now ? { now: options.now } : {}),
-  });
+  const buildProcessor = (exceptions: CompiledExceptions) =>
+    createObjectProcessor({
+      source,
+      rule,
+      exceptions,
+      s3,
+      publisher: new AlertPublisher(sns, config.alertTopicArn, options.publish),
+      policy: options.policy ?? stateful?.policy ?? statelessAlertPolicy,
+      ...(stateful ? { windowMs: stateful.windowMs, contextStore: stateful.contextStore } : {}),
+      ...(options.scanLimits ? { scanLimits: options.scanLimits } : {}),
+      logger,
+      metrics,
+      quarantine: {
+        prefix: config.quarantinePrefix,
+        bucket: config.quarantineBucket,
+        maxRecords: config.maxQuarantineRecords,
+        maxBytes: config.maxQuarantineBytes,
+      },
+      ...(options.now ? { now: options.now } : {}),
+    });
+  // The exceptions file is read once, at the first invocation (it is an S3 read); a bad one
+  // fails every invocation with its message until it is fixed, and a failed read is tried again.
+  let ready: Promise<ReturnType<typeof buildProcessor>> | undefined;
+  const processorReady = () => {
+    ready ??= loadExceptionsFromS3(s3, config.exceptionsUri).then(
+      (exceptions) => {
+        if (exceptions.size > 0)
+          logger.info('exceptions loaded', {
+            exceptionsUri: config.exceptionsUri,
+            exceptions: exceptions.size,
+          });
+        return buildProcessor(exceptions);
+      },
+      (err: unknown) => {
+        ready = undefined;
+        logger.error('refusing to start: the exceptions file is unusable', { error: err as Error });
+        throw err;
+      },
+    );
+    return ready;
+  };
 
   return async (event, context) => {
     if (context && logger.addContext) logger.addContext(context);
+    const processObject = await processorReady();
     const parsed = parseInvocation(event, { ignorePrefixes: [config.quarantinePrefix] });
 
     // One scan per object version, however many messages name it (S3 delivers at least once).

@@ -31,7 +31,7 @@ const MISSING_CODES = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound', 'NoSuch
  */
 export async function openObject(
   s3: S3Reader,
-  ref: ObjectRef,
+  ref: Pick<ObjectRef, 'bucket' | 'key' | 'versionId'>,
   signal?: AbortSignal,
 ): Promise<OpenedObject> {
   const origin = `s3://${ref.bucket}/${ref.key}`;

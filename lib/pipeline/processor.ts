@@ -1,7 +1,7 @@
 import type { ObjectDamage, ScanLimits, ScanStats } from '../engine/index.ts';
 import { type ContextStore, scanObject } from '../engine/index.ts';
 import type { SourceName } from '../event/types.ts';
-import type { CompiledRule } from '../rule/index.ts';
+import type { CompiledExceptions, CompiledRule } from '../rule/index.ts';
 import { ObjectReadError, PublishError } from './errors.ts';
 import { type AlertMessage, buildAlertMessage } from './message.ts';
 import { type ObjectRef, objectId } from './notifications.ts';
@@ -45,6 +45,8 @@ export interface ObjectOutcome {
 export interface ObjectProcessorDeps {
   source: SourceName;
   rule: CompiledRule;
+  /** A deployment's known-good activity, left out of the alerts and counted. */
+  exceptions?: CompiledExceptions;
   s3: S3Reader & S3Writer;
   publisher: { publish(messages: readonly AlertMessage[]): Promise<PublishResult> };
   policy: AlertPolicy;
@@ -105,6 +107,7 @@ export function createObjectProcessor(
           origin,
           source: deps.source,
           rule: deps.rule,
+          ...(deps.exceptions ? { exceptions: deps.exceptions } : {}),
           ...(deps.scanLimits ? { limits: deps.scanLimits } : {}),
           ...(deps.windowMs === undefined ? {} : { windowMs: deps.windowMs }),
           ...(deps.contextStore === undefined ? {} : { contextStore: deps.contextStore }),

@@ -129,3 +129,57 @@ describe('scan command', () => {
     expect(out.stdout.split('\n')[1]).toMatch(/^WKS-7,jdoe,powershell\.exe,pastebin\.com,2,/);
   });
 });
+
+describe('scan --exceptions', () => {
+  it.each([
+    ['not JSON', '{"exceptions": [', /is not valid JSON/],
+    [
+      'an unknown field',
+      '{"exceptions": [{"hostname": "WKS-7"}]}',
+      /exceptions\[0\]\.hostname: unknown key/,
+    ],
+    [
+      'an empty exception',
+      '{"exceptions": [{}]}',
+      /exceptions\[0\]: an exception must name at least one/,
+    ],
+    [
+      'a domain with a scheme',
+      '{"exceptions": [{"domain": "https://pastebin.com"}]}',
+      /exceptions\[0\]\.domain: expected a hostname without a scheme/,
+    ],
+  ])(
+    'refuses a file with %s: one clear error, exit 2, nothing scanned',
+    async (_label, text, message) => {
+      // Prepare
+      const exceptions = write(`bad-${_label.replace(/\W+/g, '-')}.json`, text);
+      const input = write('e.xml', sysmonDns('pastebin.com'));
+      // Act
+      const out = await npmRun('scan', ['--exceptions', exceptions, input]);
+      // Assess
+      expect(out.code).toBe(2);
+      expect(out.stdout).toBe('');
+      expect(out.stderr).toMatch(message);
+      expect(out.stderr.trim().split('\n')[0]).toMatch(/^scan: (invalid )?exceptions file /);
+    },
+  );
+
+  it('leaves out what an exception covers and counts it in the summary', async () => {
+    // Prepare: the same DNS query by PowerShell on WKS-7, excepted for that host and domain
+    const exceptions = write(
+      'good.json',
+      JSON.stringify({
+        exceptions: [{ reason: 'inventory script', host: 'wks-7', domain: 'pastebin.com' }],
+      }),
+    );
+    const input = write('f.xml', sysmonDns('pastebin.com') + sysmonDns('cdn.discordapp.com'));
+    // Act
+    const out = await npmRun('scan', ['--format', 'csv', '--exceptions', exceptions, input]);
+    // Assess
+    expect(out.code).toBe(0);
+    expect(out.stdout.trim().split('\n').slice(1)).toEqual([
+      'WKS-7,CORP\\jdoe,powershell.exe,cdn.discordapp.com,1,2024-03-01T10:00:00.123Z,2024-03-01T10:00:00.123Z',
+    ]);
+    expect(out.stderr).toMatch(/matched 2 \(1 excepted\), groups 1/);
+  });
+});

@@ -199,3 +199,29 @@ describe('Context: rejected values', () => {
     expect((error as Error).message).toMatch(/overlaps/);
   });
 });
+
+describe('Context: the exceptions file', () => {
+  it('reads none by default and a key in the stack bucket when given', () => {
+    // Act
+    const none = configFrom({});
+    const some = configFrom({ exceptionsKey: 'config/exceptions.json' });
+
+    // Assess
+    expect(none.exceptionsKey).toBeUndefined();
+    expect(some.exceptionsKey).toBe('config/exceptions.json');
+  });
+
+  it.each([
+    ['sysmon/exceptions.json', 'under the sysmon batch prefix: it would be scanned'],
+    ['quarantine/exceptions.json', 'under the quarantine prefix'],
+    ['s3://bucket/exceptions.json', 'a URI, not a key'],
+    ['config/', 'a prefix, not an object'],
+  ])('rejects exceptionsKey=%s (%s)', (value) => {
+    // Act
+    const error = errorFrom({ exceptionsKey: value });
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect((error as InvalidContextError).key).toBe('exceptionsKey');
+  });
+});

@@ -177,6 +177,7 @@ beforeAll(() => {
       windowMinutes: '60',
       threshold: '3',
       stateTtlDays: '30',
+      exceptionsKey: 'config/exceptions.json',
     },
   });
   stateless = synthesize({ context: { state: 'false' } });
@@ -1152,4 +1153,33 @@ describe('Dashboard', () => {
     // Assess
     for (const metric of queueMetrics) expect(body).toContain(`"AWS/SQS","${metric}"`);
   });
+});
+
+describe('Exceptions file (context exceptionsKey)', () => {
+  it.each(SOURCES)('gives the %s function no EXCEPTIONS_URI by default', (source) => {
+    // Act
+    const variables = environment(wiring(template, source).fn);
+
+    // Assess
+    expect(variables).not.toHaveProperty('EXCEPTIONS_URI');
+  });
+
+  it.each(SOURCES)(
+    'points the %s function at the exceptions object in the stack bucket and lets it read only that',
+    (source) => {
+      // Prepare
+      const t = customised.template;
+      const w = wiring(t, source);
+
+      // Act
+      const uri = renderArn(environment(w.fn).EXCEPTIONS_URI);
+      const reads = w.statements
+        .filter((s) => actionsOf(s).includes('s3:GetObject'))
+        .flatMap((s) => asArray(s.Resource).map(renderArn));
+
+      // Assess
+      expect(uri).toBe(`s3://<${logBucketId(t)}>/config/exceptions.json`);
+      expect(reads).toContain(`<${logBucketId(t)}.Arn>/config/exceptions.json*`);
+    },
+  );
 });

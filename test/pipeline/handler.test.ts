@@ -537,3 +537,87 @@ describe('Functions: quarantine and damage', () => {
     expect(await listKeys(stack, 'quarantine/falcon/2024/03/05/falcon/clean')).toEqual([]);
   });
 });
+
+describe('Functions: deployment exceptions (EXCEPTIONS_URI)', () => {
+  it('leaves out what the exceptions file covers and counts it in the object log', async () => {
+    // Prepare: the OTRF PowerShell recording, excepted for its host and domain
+    await putObject(
+      stack,
+      'config/exceptions.json',
+      JSON.stringify({
+        exceptions: [{ host: 'WORKSTATION5', domain: 'raw.githubusercontent.com' }],
+      }),
+    );
+    const logged: Array<Record<string, unknown>> = [];
+    const handler = createS3BatchHandler({
+      source: 'sysmon',
+      env: { ...handlerEnv(stack), EXCEPTIONS_URI: `s3://${stack.bucket}/config/exceptions.json` },
+      logger: {
+        ...quietLogger(),
+        info: (_message: unknown, ...extra: unknown[]) => {
+          logged.push(extra[0] as Record<string, unknown>);
+        },
+      },
+      metrics: quietMetrics(),
+    });
+    const object = await putObject(stack, 'sysmon/excepted.xml.gz', sysmonBody());
+
+    // Act
+    const response = await handler(notificationFor('sqs-s3', object));
+    const alerts = await receiveAlerts(stack);
+
+    // Assess: expected-v2 has one group of 2 events for this file; both are excepted
+    expect(response.batchItemFailures).toEqual([]);
+    expect(alerts).toEqual([]);
+    expect(logged).toContainEqual(expect.objectContaining({ exceptions: 1 }));
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        key: 'sysmon/excepted.xml.gz',
+        matched: 2,
+        excepted: 2,
+        groups: 0,
+      }),
+    );
+  });
+
+  it('refuses to run with an invalid exceptions file, naming the problem', async () => {
+    // Prepare
+    await putObject(
+      stack,
+      'config/bad.json',
+      '{"exceptions": [{"domain": "https://pastebin.com"}]}',
+    );
+    const errors: unknown[] = [];
+    const handler = createS3BatchHandler({
+      source: 'sysmon',
+      env: { ...handlerEnv(stack), EXCEPTIONS_URI: `s3://${stack.bucket}/config/bad.json` },
+      logger: { ...quietLogger(), error: (...args: unknown[]) => errors.push(args) },
+      metrics: quietMetrics(),
+    });
+    const object = await putObject(stack, 'sysmon/refused.xml.gz', sysmonBody());
+
+    // Act
+    const failure = await handler(notificationFor('sqs-s3', object)).catch((e: unknown) => e);
+
+    // Assess
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toMatch(
+      /^invalid exceptions file s3:\/\/.+\/config\/bad\.json \(1 problem\):\n {2}exceptions\[0\]\.domain: expected a hostname without a scheme/,
+    );
+    expect(errors).toHaveLength(1);
+  });
+
+  it('refuses an EXCEPTIONS_URI that is not an s3:// URI at configuration time', () => {
+    // Act
+    const build = () =>
+      createS3BatchHandler({
+        source: 'sysmon',
+        env: { ...handlerEnv(stack), EXCEPTIONS_URI: 'exceptions.json' },
+        logger: quietLogger(),
+        metrics: quietMetrics(),
+      });
+
+    // Assess
+    expect(build).toThrow(/EXCEPTIONS_URI is not an s3:\/\/bucket\/key URI: "exceptions.json"/);
+  });
+});
