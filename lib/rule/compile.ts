@@ -75,11 +75,14 @@ function isSchemeChar(char: string): boolean {
   return isAlpha(code) || isDigit(code) || char === '+' || char === '-' || char === '.';
 }
 
-/** Letters, digits, `-`, `.`, and `_` (real DNS names carry it, e.g. `_dmarc`). */
+/** docs/detection.md, "Events": a URL's host is letters, digits, `-` and `.`. */
 function isHostChar(char: string): boolean {
   const code = char.charCodeAt(0);
-  return isAlpha(code) || isDigit(code) || char === '-' || char === '.' || char === '_';
+  return isAlpha(code) || isDigit(code) || char === '-' || char === '.';
 }
+
+/** The schemes whose URLs name a host the rule reads (case-insensitive). */
+const URL_SCHEMES: ReadonlySet<string> = new Set(['http', 'https', 'ftp']);
 
 function isAuthorityEnd(char: string): boolean {
   return char.charCodeAt(0) <= CODE_SPACE || AUTHORITY_TERMINATORS.has(char);
@@ -212,7 +215,7 @@ export function compileRule(rule: Rule): CompiledRule {
       while (schemeStart < separator && !isAlpha(cmdLine.charCodeAt(schemeStart))) {
         schemeStart += 1;
       }
-      if (schemeStart === separator) continue;
+      if (!URL_SCHEMES.has(cmdLine.slice(schemeStart, separator).toLowerCase())) continue;
 
       let authorityEnd = from;
       while (authorityEnd < cmdLine.length && !isAuthorityEnd(cmdLine.charAt(authorityEnd))) {

@@ -54,6 +54,14 @@ describe('Matcher: listed hosts in command-line URLs', () => {
     ['no URL at all', 'cmd.exe /c whoami', []],
     ['an empty command line', '', []],
     ['a separator with no scheme', 'echo ://pastebin.com', []],
+    ['an ftp URL', 'ftp -s:x ftp://paste.ee/up', ['paste.ee']],
+    ['a scheme that is not http, https or ftp', 'x file://pastebin.com/raw hxxps://pastebin.com/raw', []],
+    ['a scheme glued to a word', 'x /u:xhttps://pastebin.com/raw', []],
+    [
+      'a host cut at a character a hostname cannot hold',
+      'curl https://c2_node.pastebin.com/raw',
+      [],
+    ],
   ])('finds the listed hosts in %s', (_label, cmdLine, expected) => {
     // Prepare
     const rule = loadDefaultRule();
