@@ -105,9 +105,8 @@ export interface AnalyzerOptions {
   /** Split groups by tumbling event-time windows of this many ms (cross-object state). */
   windowMs?: number | undefined;
   /**
-   * Context that outlives the object. With it, an early flush must first fetch the context its
-   * candidates lack, which is asynchronous: the caller then flushes between chunks (`flushDue`,
-   * `flush`) instead of the analyzer flushing in the middle of one.
+   * Context that outlives the object: an early flush first fetches the context its candidates
+   * lack, as `finish` does.
    */
   store?: ContextStore | undefined;
   /** A deployment's known-good activity: matches it covers are counted, not grouped. */
@@ -514,7 +513,6 @@ export class ObjectAnalyzer implements AnalyzerInput {
     const key = e.actor.process.uid;
     if (key !== undefined) this.candidateKeys.add(key);
     this.candidates.push({ event: e, at: this.position });
-    if (this.store === undefined && this.flushDue) this.flushCandidates(this.dueCount());
   }
 
   /** Candidates resolved together in an early flush: a tenth of `maxCandidates`. */

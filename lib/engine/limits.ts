@@ -98,7 +98,7 @@ export const MAX_CANDIDATES = 10_000;
  */
 export const MAX_DNS_ANSWERS = 100_000;
 
-/** Evidence items of each kind per alert group (SPEC §3). */
+/** Evidence items of each kind per alert group (docs/detection.md, "Grouping and output"). */
 export const MAX_EVIDENCE_ITEMS = 10;
 
 /** Bytes of a skipped record kept as an excerpt for diagnostics and quarantine. */

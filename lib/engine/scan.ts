@@ -162,7 +162,8 @@ export async function scanObject(
       } else {
         splitter.feed(chunk);
       }
-      // Past maxCandidates, or the wait, by at most one chunk's worth of records.
+      // The one place candidates are flushed early: between chunks, past maxCandidates or the
+      // wait by at most one chunk's worth of records.
       if (analyzer.flushDue) await analyzer.flush();
       options.onProgress?.(counters.bytesDecoded);
     }

@@ -99,7 +99,7 @@ export interface ScanResult {
   /** Detected or requested source; undefined when nothing could be recognised. */
   source: SourceName | undefined;
   stats: ScanStats;
-  /** Matched events grouped per SPEC §3, unsorted. */
+  /** Matched events grouped (docs/detection.md, "Grouping and output"), unsorted. */
   groups: AlertGroup[];
   damage?: ObjectDamage;
 }

@@ -21,7 +21,7 @@ export const FALCON_EVENTS = {
   EndOfProcess: 'end',
 } as const satisfies Record<string, EventKind | 'process' | 'end'>;
 
-/** Normalized field <- Falcon field (SPEC §2). LogScale may prefix `#`/`@` on the first two. */
+/** Normalized field <- Falcon field (docs/detection.md, "The normalized event"). LogScale may prefix `#`/`@` on the first two. */
 export const FALCON_FIELDS = {
   eventName: ['event_simpleName', '#event_simpleName'],
   timestampMs: ['timestamp', '@timestamp'],

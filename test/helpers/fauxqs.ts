@@ -84,7 +84,7 @@ export function expectedRows(file: string): string[] {
   return readFileSync(path, 'utf8').trimEnd().split('\n').slice(1);
 }
 
-/** Splits a CSV row of SPEC §3 (quoted fields per RFC 4180). */
+/** Splits a CSV row of the scan output (quoted fields per RFC 4180). */
 export function csvFields(row: string): string[] {
   const out: string[] = [];
   const re = /("(?:[^"]|"")*"|[^,]*)(,|$)/g;

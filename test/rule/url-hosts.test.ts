@@ -55,7 +55,11 @@ describe('Matcher: listed hosts in command-line URLs', () => {
     ['an empty command line', '', []],
     ['a separator with no scheme', 'echo ://pastebin.com', []],
     ['an ftp URL', 'ftp -s:x ftp://paste.ee/up', ['paste.ee']],
-    ['a scheme that is not http, https or ftp', 'x file://pastebin.com/raw hxxps://pastebin.com/raw', []],
+    [
+      'a scheme that is not http, https or ftp',
+      'x file://pastebin.com/raw hxxps://pastebin.com/raw',
+      [],
+    ],
     ['a scheme glued to a word', 'x /u:xhttps://pastebin.com/raw', []],
     [
       'a host cut at a character a hostname cannot hold',
