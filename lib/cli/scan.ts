@@ -15,13 +15,15 @@ import {
   loadExceptions,
   NO_EXCEPTIONS,
 } from '../rule/index.ts';
+import { isSourceName, SOURCE_PLUGINS, sourceNames } from '../sources/index.ts';
 import { parseOrExplain, UsageError } from './usage.ts';
 
-const USAGE = `usage: npm run scan -- [--format table|csv|json] [--source auto|sysmon|falcon] [--exceptions FILE] [--stats] FILE...
-  FILE    Sysmon XML or Falcon NDJSON / LogScale JSON, plain, gzip or zstd; '-' reads standard input
+const USAGE = `usage: npm run scan -- [--format table|csv|json] [--source NAME] [--exceptions FILE] [--stats] FILE...
+  FILE    a log of any shape below, plain, gzip or zstd; '-' reads standard input
   --format  table (default), csv (host,user,process,domain,count,first_seen,last_seen) or json
             (one OCSF Detection Finding per line)
-  --source  auto (default: sniffed from the content), sysmon or falcon
+  --source  auto (default: sniffed from the content), a family (sysmon, falcon) or a shape:
+${SOURCE_PLUGINS.map((p) => `            ${p.name.padEnd(16)}${p.summary}`).join('\n')}
   --exceptions  a JSON file of known-good activity to leave out (docs/detection.md, "Exceptions");
             an invalid file is refused whole (exit 2)
   --stats   add peak resident memory and throughput to the summary on standard error`;
@@ -31,7 +33,7 @@ const PROGRESS_INTERVAL_MS = 500;
 
 interface Args {
   format: 'table' | 'csv' | 'json';
-  source: 'auto' | 'sysmon' | 'falcon';
+  source: string;
   stats: boolean;
   exceptions: string | undefined;
   files: string[];
@@ -55,12 +57,12 @@ function parse(argv: string[]): Args {
   if (values.help) throw new UsageError('');
   if (!['table', 'csv', 'json'].includes(values.format))
     throw new UsageError(`unknown --format ${values.format}`);
-  if (!['auto', 'sysmon', 'falcon'].includes(values.source))
-    throw new UsageError(`unknown --source ${values.source}`);
+  if (!isSourceName(values.source))
+    throw new UsageError(`unknown --source ${values.source} (one of ${sourceNames().join(', ')})`);
   if (positionals.length === 0) throw new UsageError('no FILE given');
   return {
     format: values.format as Args['format'],
-    source: values.source as Args['source'],
+    source: values.source,
     stats: values.stats,
     exceptions: values.exceptions,
     files: positionals,
@@ -73,7 +75,7 @@ function summary(file: string, r: ScanResult): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
   return (
-    `${file}: ${r.source ?? 'unrecognised'}, ${s.bytesIn} bytes (${s.bytesDecoded} decoded), ` +
+    `${file}: ${r.format ?? 'unrecognised'}, ${s.bytesIn} bytes (${s.bytesDecoded} decoded), ` +
     `${s.recordsRead} records, ${s.recordsParsed} parsed, skipped ${skipped || '0'}, ` +
     `matched ${s.matched}${s.excepted > 0 ? ` (${s.excepted} excepted)` : ''}, groups ${s.groups}, ${Math.round(s.durationMs)} ms` +
     (r.damage ? ` — DAMAGED (${r.damage.reason}): ${r.damage.message}` : '')
@@ -109,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
       }
       const result = await scanObject(input, {
         origin: file,
+        sources: SOURCE_PLUGINS,
         source: args.source,
         rule,
         exceptions,

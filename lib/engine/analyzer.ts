@@ -4,6 +4,8 @@ import type { NormalizedEvent } from '../event/types.ts';
 import { normalizeHostname } from '../rule/compile.ts';
 import { type CompiledExceptions, NO_EXCEPTIONS } from '../rule/exceptions.ts';
 import type { CompiledRule } from '../rule/types.ts';
+import { basename, detach } from '../text/fields.ts';
+import { type ProcessContext, ProcessContexts } from './contexts.ts';
 import type {
   AnalyzerInput,
   ConnectionRef,
@@ -11,9 +13,7 @@ import type {
   ProcessInfo,
   ProcessStart,
   RecordSkip,
-} from '../sources/types.ts';
-import { type ProcessContext, ProcessContexts } from './contexts.ts';
-import { basename, detach } from './fields.ts';
+} from './input.ts';
 import type { ScanLimits } from './limits.ts';
 import type { ContextStore, SkipReason, StoredContext } from './types.ts';
 

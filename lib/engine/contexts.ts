@@ -1,4 +1,4 @@
-import type { HeldProcess } from '../sources/types.ts';
+import type { HeldProcess } from './input.ts';
 import type { StoredProcess } from './types.ts';
 
 /** Everything pooled about one process within the object (docs/detection.md, "Process context"). */

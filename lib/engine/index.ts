@@ -1,3 +1,4 @@
+export { basename } from '../text/fields.ts';
 export { ObjectAnalyzer } from './analyzer.ts';
 export {
   DECOMPRESS_CHUNK_BYTES,
@@ -6,7 +7,6 @@ export {
   READ_CHUNK_BYTES,
 } from './decode.ts';
 export { EngineError, LimitExceededError, UnsupportedInputError } from './errors.ts';
-export { basename } from './fields.ts';
 export type { ScanLimits } from './limits.ts';
 export {
   DEFAULT_LIMITS,

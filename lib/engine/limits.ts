@@ -101,8 +101,7 @@ export const MAX_DNS_ANSWERS = 100_000;
 /** Evidence items of each kind per alert group (docs/detection.md, "Grouping and output"). */
 export const MAX_EVIDENCE_ITEMS = 10;
 
-/** Bytes of a skipped record kept as an excerpt for diagnostics and quarantine. */
-export const MAX_EXCERPT_BYTES = 512;
+export { MAX_EXCERPT_BYTES } from '../text/record.ts';
 
 export interface ScanLimits {
   maxRecordBytes: number;

@@ -1,10 +1,9 @@
-import type { SourceName } from '../event/types.ts';
 import type { CompiledExceptions } from '../rule/exceptions.ts';
 import type { CompiledRule } from '../rule/types.ts';
-import { createFalconReader } from '../sources/falcon.ts';
-import { createSysmonReader } from '../sources/sysmon.ts';
+import { excerptOf } from '../text/record.ts';
 import { ObjectAnalyzer } from './analyzer.ts';
 import { decodeToUtf8, InputDamageError } from './decode.ts';
+import type { ReaderOptions, SourcePlugin } from './input.ts';
 import { DEFAULT_LIMITS, type ScanLimits } from './limits.ts';
 import {
   createSplitter,
@@ -25,7 +24,10 @@ import type {
 export interface ScanObjectOptions {
   /** `s3://bucket/key` or a file path: named in every skip and every piece of evidence. */
   origin: string;
-  source?: SourceName | 'auto';
+  /** Every shape the engine may read (the registry of lib/sources). */
+  sources: readonly SourcePlugin[];
+  /** A shape's name or a family (`sysmon`, `falcon`) to read the object as; default `auto`. */
+  source?: string;
   rule: CompiledRule;
   /** `fast` (default) pre-filters raw bytes; `full` parses every record (the naive path). */
   mode?: 'fast' | 'full';
@@ -45,11 +47,52 @@ export interface ScanObjectOptions {
   exceptions?: CompiledExceptions;
 }
 
-const FORMAT_SOURCE: Record<TextFormat, SourceName> = {
-  xml: 'sysmon',
-  ndjson: 'falcon',
-  'json-array': 'falcon',
-};
+/** Bytes of the object's start sniffed for its shape (it spans the first records of any shape). */
+export const SNIFF_BYTES = 4096;
+
+/** The shape `head` is, among `sources`: the surest sniff, or undefined when none claims it. */
+function sniffSource(
+  sources: readonly SourcePlugin[],
+  head: string,
+): { plugin: SourcePlugin; confidence: number } | undefined {
+  let best: { plugin: SourcePlugin; confidence: number } | undefined;
+  for (const plugin of sources) {
+    const confidence = plugin.sniff(head);
+    if (confidence > 0 && (best === undefined || confidence > best.confidence))
+      best = { plugin, confidence };
+  }
+  return best;
+}
+
+/**
+ * Which shape to read the object as (`wanted`: a shape, a family or `auto`), or why it is not a
+ * log this engine reads: an object nobody recognises is damage, never "nothing found".
+ */
+function chooseSource(
+  sources: readonly SourcePlugin[],
+  wanted: string,
+  head: Buffer,
+): SourcePlugin | ObjectDamage {
+  const text = head.toString('latin1', 0, SNIFF_BYTES);
+  const candidates =
+    wanted === 'auto' ? sources : sources.filter((p) => p.name === wanted || p.family === wanted);
+  const chosen = sniffSource(candidates, text);
+  if (chosen) return chosen.plugin;
+  const detected = wanted === 'auto' ? undefined : sniffSource(sources, text);
+  const excerpt = excerptOf(head, 0, head.length);
+  if (detected) {
+    return {
+      reason: 'not-a-log',
+      message: `expected ${wanted} content but the object looks like ${detected.plugin.name}`,
+      excerpt,
+    };
+  }
+  return {
+    reason: 'not-a-log',
+    message: `not a log of any shape this reads (tried ${candidates.map((p) => p.name).join(', ')}); it starts with ${JSON.stringify(head.toString('utf8', 0, 40))}`,
+    excerpt,
+  };
+}
 
 const newStats = (): ScanStats => ({
   bytesIn: 0,
@@ -93,43 +136,30 @@ export async function scanObject(
     { windowMs: options.windowMs, store: options.contextStore, exceptions: options.exceptions },
   );
 
-  let source: SourceName | undefined;
+  let plugin: SourcePlugin | undefined;
   let splitter: Splitter | undefined;
   let damage: ObjectDamage | undefined;
   const counters = { bytesIn: 0, bytesDecoded: 0 };
+  /** Records a reader could not place in its shape (reported by reason as `unrecognised-record`). */
+  const readerOptions = (): ReaderOptions => ({
+    rule,
+    analyzer,
+    origin,
+    mode: options.mode ?? 'fast',
+    skip,
+    parsed: () => {
+      stats.recordsParsed++;
+    },
+  });
 
   const start = (head: Buffer): Splitter | undefined => {
-    const format = sniffFormat(head);
-    if (format === undefined) {
-      damage = {
-        reason: 'not-text',
-        message: `content is not Sysmon XML nor Falcon JSON (starts with ${JSON.stringify(head.toString('utf8', 0, 16))})`,
-      };
+    const chosen = chooseSource(options.sources, options.source ?? 'auto', head);
+    if (!('name' in chosen)) {
+      damage = chosen;
       return undefined;
     }
-    const detected = FORMAT_SOURCE[format];
-    const wanted =
-      options.source === undefined || options.source === 'auto' ? detected : options.source;
-    if (wanted !== detected) {
-      damage = {
-        reason: 'not-text',
-        message: `expected ${wanted} content but the object looks like ${detected} (${format})`,
-      };
-      return undefined;
-    }
-    source = detected;
-    const readerOptions = {
-      rule,
-      analyzer,
-      origin,
-      mode: options.mode ?? 'fast',
-      skip,
-      parsed: () => {
-        stats.recordsParsed++;
-      },
-    } as const;
-    const onRecord =
-      source === 'sysmon' ? createSysmonReader(readerOptions) : createFalconReader(readerOptions);
+    plugin = chosen;
+    const onRecord = plugin.createReader(readerOptions());
     const sink: RecordSink = {
       record(buf, str, s, e, record, offset) {
         stats.recordsRead++;
@@ -141,24 +171,28 @@ export async function scanObject(
         skip(reason, message, record, offset, excerpt);
       },
     };
-    return createSplitter(format, sink, limits.maxRecordBytes);
+    return createSplitter(plugin.format, sink, limits.maxRecordBytes);
   };
 
+  /** The object's start, held until SNIFF_BYTES of it are there to sniff (or it ends). */
   let pendingHead: Buffer | undefined;
+  const begin = (): boolean => {
+    const head = pendingHead;
+    pendingHead = undefined;
+    if (head === undefined || head.toString('latin1').trim() === '') return true;
+    splitter = start(head);
+    splitter?.feed(head);
+    return splitter !== undefined;
+  };
   try {
     for await (const chunk of decodeToUtf8(input, {
       counters,
       maxDecompressedBytes: limits.maxDecompressedBytes,
     })) {
       if (!splitter) {
-        // Sniff on the first non-blank bytes, which may come in a later chunk than the first.
         pendingHead = pendingHead ? Buffer.concat([pendingHead, chunk]) : chunk;
-        if (sniffFormat(pendingHead) === undefined && pendingHead.toString('latin1').trim() === '')
-          continue;
-        splitter = start(pendingHead);
-        if (!splitter) break;
-        splitter.feed(pendingHead);
-        pendingHead = undefined;
+        if (pendingHead.length < SNIFF_BYTES) continue;
+        if (!begin()) break;
       } else {
         splitter.feed(chunk);
       }
@@ -167,12 +201,15 @@ export async function scanObject(
       if (analyzer.flushDue) await analyzer.flush();
       options.onProgress?.(counters.bytesDecoded);
     }
+    if (!splitter && !damage) begin();
     splitter?.end(false);
   } catch (err) {
     if (!(err instanceof InputDamageError)) throw err;
     damage = err.damage;
+    if (!splitter && pendingHead) begin();
     splitter?.end(true);
   }
+  damage ??= nothingRecognised(plugin, stats);
 
   const groups = await analyzer.finish();
   stats.bytesIn = counters.bytesIn;
@@ -181,7 +218,31 @@ export async function scanObject(
   stats.excepted = analyzer.excepted;
   stats.groups = groups.length;
   stats.durationMs = performance.now() - started;
-  return { origin, source, stats, groups, ...(damage ? { damage } : {}) };
+  return {
+    origin,
+    source: plugin?.family,
+    format: plugin?.name,
+    stats,
+    groups,
+    ...(damage ? { damage } : {}),
+  };
+}
+
+/**
+ * Every record was read but none is an event of the shape the start looked like (a JSON file of
+ * something else): damage, not "nothing found".
+ */
+function nothingRecognised(
+  plugin: SourcePlugin | undefined,
+  stats: ScanStats,
+): ObjectDamage | undefined {
+  const unrecognised = stats.skipped['unrecognised-record'] ?? 0;
+  if (plugin === undefined || stats.recordsRead === 0 || unrecognised < stats.recordsRead)
+    return undefined;
+  return {
+    reason: 'not-a-log',
+    message: `none of its ${stats.recordsRead} records is a ${plugin.name} event`,
+  };
 }
 
 /**
@@ -190,7 +251,7 @@ export async function scanObject(
  */
 export async function splitRecords(
   input: AsyncIterable<Uint8Array>,
-  options: { limits?: Partial<ScanLimits> } = {},
+  options: { limits?: Partial<ScanLimits>; format?: TextFormat } = {},
 ): Promise<{ records: number; bytesDecoded: number }> {
   const limits: ScanLimits = { ...DEFAULT_LIMITS, ...options.limits };
   let records = 0;
@@ -210,7 +271,7 @@ export async function splitRecords(
       maxDecompressedBytes: limits.maxDecompressedBytes,
     })) {
       if (!splitter) {
-        const format = sniffFormat(chunk);
+        const format = options.format ?? sniffFormat(chunk);
         if (!format) break;
         splitter = createSplitter(format, sink, limits.maxRecordBytes);
       }

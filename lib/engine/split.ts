@@ -1,4 +1,4 @@
-import { MAX_EXCERPT_BYTES } from './limits.ts';
+import { excerptOf } from '../text/record.ts';
 import type { SkipReason } from './types.ts';
 
 /**
@@ -30,22 +30,11 @@ export interface Splitter {
   end(truncated: boolean): void;
 }
 
-export type TextFormat = 'ndjson' | 'json-array' | 'xml';
-
-export function excerptOf(buf: Buffer, start: number, end: number): string {
-  return buf.toString('utf8', start, Math.min(end, start + MAX_EXCERPT_BYTES));
-}
-
 /**
- * A record's own bytes, for a reader that keeps the record past its chunk (a connection waiting
- * for its join): a flat latin1 string (one char per byte, so a reader decodes it as it decodes
- * the chunk's view), young and short-lived in the JS heap. Holding a view of `buf` instead would
- * pin the whole zlib output buffer it shares, and once promoted such a view keeps it until a full
- * garbage collection: up to ~45–56 MiB of them at 1 GiB of input.
+ * How records are framed in the text: lines, the elements of one JSON array, JSON values one
+ * after another, or `<Event>` elements.
  */
-export function heldText(buf: Buffer, start: number, end: number): string {
-  return buf.toString('latin1', start, end);
-}
+export type TextFormat = 'ndjson' | 'json-array' | 'json-sequence' | 'xml';
 
 /** Holds the bytes of a record that spans chunks; bounded by the record limit. */
 class Carry {
@@ -214,7 +203,9 @@ enum Json {
 
 /**
  * A JSON array of events (LogScale export): each top-level element is a record. Tracks nesting
- * and strings; a non-object element is reported and skipped.
+ * and strings; a non-object element is reported and skipped. As a `sequence`, the values follow
+ * each other with no array around them and no separator (`{…}{…}`, `{…}\n{…}`): what a run of
+ * gzip members holding one JSON document each decompresses to (CloudWatch Logs through Firehose).
  */
 export class JsonArraySplitter implements Splitter {
   private carry = new Carry();
@@ -228,17 +219,23 @@ export class JsonArraySplitter implements Splitter {
   private elementOffset = 0;
   private elementIsObject = false;
   private discarding = false;
+  /** The depth at which elements sit: inside the array's `[`, or at the top of a sequence. */
+  private readonly top: number;
 
   constructor(
     private readonly sink: RecordSink,
     private readonly maxRecordBytes: number,
-  ) {}
+    { sequence = false } = {},
+  ) {
+    this.top = sequence ? 0 : 1;
+  }
 
   feed(chunk: Buffer): void {
     const base = this.offset;
     this.offset += chunk.length;
     const str = chunk.toString('latin1');
     const n = str.length;
+    const top = this.top;
     /** Where the current element starts in this chunk; 0 when it began in an earlier chunk. */
     let elementStart = 0;
     let i = 0;
@@ -264,7 +261,7 @@ export class JsonArraySplitter implements Splitter {
       }
       const c = str.charCodeAt(i);
       if (
-        this.depth === 1 &&
+        this.depth === top &&
         !this.inElement &&
         c > 32 &&
         c !== Json.Comma &&
@@ -282,11 +279,11 @@ export class JsonArraySplitter implements Splitter {
         this.depth++;
       } else if (c === Json.CloseBrace || c === Json.CloseBracket) {
         this.depth--;
-        if (this.depth <= 1 && this.inElement) {
-          // `}` closes an object element; `]` at depth 0 closes a primitive last element.
-          this.endElement(chunk, str, elementStart, this.depth === 1 ? i + 1 : i);
+        if (this.depth <= top && this.inElement) {
+          // `}` closes an object element; an array's `]` closes a primitive last element.
+          this.endElement(chunk, str, elementStart, this.depth === top ? i + 1 : i);
         }
-      } else if (c === Json.Comma && this.depth === 1 && this.inElement) {
+      } else if (c === Json.Comma && this.depth === top && this.inElement) {
         this.endElement(chunk, str, elementStart, i);
       }
       i++;
@@ -610,6 +607,8 @@ export function createSplitter(
       return new NdjsonSplitter(sink, maxRecordBytes);
     case 'json-array':
       return new JsonArraySplitter(sink, maxRecordBytes);
+    case 'json-sequence':
+      return new JsonArraySplitter(sink, maxRecordBytes, { sequence: true });
     case 'xml':
       return new XmlEventSplitter(sink, maxRecordBytes);
   }

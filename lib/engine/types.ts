@@ -50,12 +50,16 @@ export interface ObjectDamage {
     | 'truncated-gzip'
     | 'corrupt-compression'
     | 'not-text'
+    /** No registered shape claims it, or none of its records is an event of its shape. */
+    | 'not-a-log'
     | 'unsupported-compression'
     /** It decompresses past MAX_DECOMPRESSED_BYTES (a gzip bomb): what came before is read. */
     | 'too-large'
     /** The stream itself failed (a network error): reading it again may succeed. */
     | 'read-failed';
   message: string;
+  /** The object's first bytes, when its shape could not be told: for quarantine. */
+  excerpt?: string;
 }
 
 /** What a process record says about a process (Sysmon EventID 1, Falcon ProcessRollup2). */
@@ -96,8 +100,10 @@ export interface ContextStore {
 
 export interface ScanResult {
   origin: string;
-  /** Detected or requested source; undefined when nothing could be recognised. */
+  /** The family of the shape read; undefined when nothing could be recognised. */
   source: SourceName | undefined;
+  /** The shape read (a registered source's name). */
+  format: string | undefined;
   stats: ScanStats;
   /** Matched events grouped (docs/detection.md, "Grouping and output"), unsorted. */
   groups: AlertGroup[];

@@ -1,4 +1,5 @@
 import type { SourceName } from '../event/types.ts';
+import { familyOf, sourceNames } from '../sources/index.ts';
 import { ConfigError } from './errors.ts';
 import { parseS3Uri } from './exceptions.ts';
 
@@ -25,8 +26,6 @@ export const MAX_OBJECT_CONCURRENCY = 16;
 /** S3 keys are at most 1,024 bytes of UTF-8; the prefix leaves room for source, date and key. */
 export const MAX_QUARANTINE_PREFIX_BYTES = 256;
 
-const SOURCES: readonly SourceName[] = ['sysmon', 'falcon'];
-
 // https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html: names are 1-256 of
 // [A-Za-z0-9_-], FIFO topic names end in .fifo. The partition covers aws, aws-cn, aws-us-gov.
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
@@ -44,8 +43,10 @@ export interface PipelineConfig {
   objectConcurrency: number;
   /** `s3://bucket/key` of the deployment's exceptions file (docs/detection.md, "Exceptions"). */
   exceptionsUri: string | undefined;
-  /** SOURCE as set by the deployment (the handler file fixes its own source too). */
+  /** The family SOURCE names (the handler file fixes its own family too). */
   source: SourceName | undefined;
+  /** SOURCE when it names one shape of the family (lib/sources) to read every object as. */
+  shape: string | undefined;
   aws: {
     region: string | undefined;
     /** AWS_ENDPOINT_URL: every client talks to this endpoint (local emulators). */
@@ -129,16 +130,16 @@ export function loadConfig(env: Env, expectedSource?: SourceName): PipelineConfi
 
   const rawSource = get('SOURCE');
   let source: SourceName | undefined;
+  let shape: string | undefined;
   if (rawSource !== undefined) {
-    if (!(SOURCES as readonly string[]).includes(rawSource)) {
-      problems.push(
-        `SOURCE must be one of ${SOURCES.join(', ')}, got ${JSON.stringify(rawSource)}`,
-      );
-    } else {
-      source = rawSource as SourceName;
-      if (expectedSource !== undefined && source !== expectedSource) {
-        problems.push(`SOURCE is ${source} but this function reads ${expectedSource}`);
-      }
+    source = familyOf(rawSource);
+    if (source === undefined) {
+      const names = sourceNames().filter((n) => n !== 'auto');
+      problems.push(`SOURCE must be one of ${names.join(', ')}, got ${JSON.stringify(rawSource)}`);
+    } else if (expectedSource !== undefined && source !== expectedSource) {
+      problems.push(`SOURCE is ${rawSource} (${source}) but this function reads ${expectedSource}`);
+    } else if (rawSource !== source) {
+      shape = rawSource;
     }
   }
 
@@ -168,6 +169,7 @@ export function loadConfig(env: Env, expectedSource?: SourceName): PipelineConfi
     objectConcurrency,
     exceptionsUri,
     source: source ?? expectedSource,
+    shape,
     aws: {
       region: get('AWS_REGION') ?? get('AWS_DEFAULT_REGION'),
       endpoint,

@@ -118,6 +118,7 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
   const buildProcessor = (exceptions: CompiledExceptions) =>
     createObjectProcessor({
       source,
+      shape: config.shape,
       rule,
       exceptions,
       s3,

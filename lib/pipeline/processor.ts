@@ -2,6 +2,7 @@ import type { ObjectDamage, ScanLimits, ScanStats } from '../engine/index.ts';
 import { type ContextStore, scanObject } from '../engine/index.ts';
 import type { SourceName } from '../event/types.ts';
 import type { CompiledExceptions, CompiledRule } from '../rule/index.ts';
+import { SOURCE_PLUGINS } from '../sources/index.ts';
 import { ObjectReadError, PublishError } from './errors.ts';
 import { type AlertMessage, buildAlertMessage } from './message.ts';
 import { type ObjectRef, objectId } from './notifications.ts';
@@ -44,6 +45,8 @@ export interface ObjectOutcome {
 
 export interface ObjectProcessorDeps {
   source: SourceName;
+  /** A shape of the family to read every object as (lib/sources); default: sniffed. */
+  shape?: string | undefined;
   rule: CompiledRule;
   /** A deployment's known-good activity, left out of the alerts and counted. */
   exceptions?: CompiledExceptions;
@@ -105,7 +108,8 @@ export function createObjectProcessor(
       try {
         result = await scanObject(opened.body, {
           origin,
-          source: deps.source,
+          sources: SOURCE_PLUGINS,
+          source: deps.shape ?? deps.source,
           rule: deps.rule,
           ...(deps.exceptions ? { exceptions: deps.exceptions } : {}),
           ...(deps.scanLimits ? { limits: deps.scanLimits } : {}),

@@ -14,7 +14,14 @@ export const QUARANTINE_SUFFIX = '.jsonl.gz';
 /** One line of a quarantine file. */
 export type QuarantineLine =
   | ({ type: 'skipped' } & SkippedRecord)
-  | { type: 'damage'; origin: string; reason: ObjectDamage['reason']; message: string }
+  | {
+      type: 'damage';
+      origin: string;
+      reason: ObjectDamage['reason'];
+      message: string;
+      /** The object's first bytes, when its shape could not be told. */
+      head?: string;
+    }
   | {
       type: 'truncated';
       origin: string;
@@ -75,6 +82,7 @@ export class QuarantineCollector {
       origin: this.origin,
       reason: damage.reason,
       message: clip(damage.message, MAX_QUARANTINE_MESSAGE_CHARS),
+      ...(damage.excerpt === undefined ? {} : { head: damage.excerpt }),
     } satisfies QuarantineLine)}\n`;
   }
 

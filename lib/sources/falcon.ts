@@ -1,15 +1,16 @@
-import { isUtf8 } from 'node:buffer';
-import { basename, detach, find, jsonPlain, jsonRaw, utf8Of } from '../engine/fields.ts';
-import { excerptOf, heldText } from '../engine/split.ts';
-import type { EventKind, NormalizedEvent } from '../event/types.ts';
-import { parseEpochMillis, parseEpochSeconds } from './time.ts';
 import type {
   ProcessInfo,
   ProcessStart,
   ReaderOptions,
   RecordHandler,
   RecordSkip,
-} from './types.ts';
+  SourcePlugin,
+} from '../engine/input.ts';
+import type { EventKind, NormalizedEvent } from '../event/types.ts';
+import { basename, detach, find, jsonPlain, jsonRaw, utf8Of } from '../text/fields.ts';
+import { excerptOf, heldText } from '../text/record.ts';
+import { parseEpochMillis, parseEpochSeconds } from '../text/time.ts';
+import { type Json, parseJsonBytes, parseJsonObject } from './json-records.ts';
 
 /** Falcon `event_simpleName` -> what the engine makes of it. Everything else is irrelevant. */
 export const FALCON_EVENTS = {
@@ -44,8 +45,6 @@ export const FALCON_FIELDS = {
 
 /** Falcon `ConnectionDirection`: 0 outbound, 1 inbound, 2 neither. */
 const INBOUND = '1';
-
-type Json = Record<string, unknown>;
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string'
@@ -162,26 +161,7 @@ function toProcess(o: Json): ProcessInfo | undefined {
   return info;
 }
 
-export function parseFalconRecord(bytes: Buffer): { json: Json } | RecordSkip {
-  if (!isUtf8(bytes)) return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
-  return parseJsonObject(bytes.toString('utf8'));
-}
-
-function parseJsonObject(text: string): { json: Json } | RecordSkip {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    return { skip: 'invalid-json', message: `not valid JSON: ${(err as Error).message}` };
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    return {
-      skip: 'not-an-object',
-      message: `a JSON ${Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v} is not an event`,
-    };
-  }
-  return { json: v as Json };
-}
+export const parseFalconRecord = parseJsonBytes;
 
 /** The quoted key as it appears in JSON text, for the pre-filter. */
 const q = (name: string) => `"${name}"`;
@@ -248,6 +228,8 @@ function hasEscape(raw: string, char: number): boolean {
   }
   return false;
 }
+
+const NOT_FALCON = 'not a Falcon record: no event_simpleName and no aid';
 
 /** A record without an event name (sensor inventory such as aidmaster). */
 const UNNAMED = 0;
@@ -365,6 +347,7 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
       const aid = str(v[FALCON_FIELDS.sensor]);
       const host = str(v[FALCON_FIELDS.host]);
       if (aid && host) analyzer.hostName(aid.toLowerCase(), host);
+      else if (!aid) o.skip('unrecognised-record', NOT_FALCON, record, offset, excerpt());
       return;
     }
     const kind = FALCON_EVENTS[name as keyof typeof FALCON_EVENTS];
@@ -458,8 +441,11 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
     const kind = eventKindAt(s, start, end);
     if (kind === undefined) return;
     if (kind === UNNAMED) {
-      // No event name: only sensor inventory (aidmaster) matters, and it names the host.
+      // No event name: only sensor inventory (aidmaster) matters, and it names the host. A
+      // record with no sensor either is no Falcon record at all.
       if (find(s, Q.host, start, end) >= 0) parseNow(buf, s, start, end, record, offset);
+      else if (find(s, Q.sensor, start, end) < 0)
+        o.skip('unrecognised-record', NOT_FALCON, record, offset, excerptOf(buf, start, end));
       return;
     }
     if (kind === UNSURE) {
@@ -547,3 +533,30 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
 
   return o.mode === 'full' ? full : fast;
 }
+
+/** True when the first record of `head` names a Falcon event or sensor. */
+const namesFalconFields = (head: string): boolean =>
+  head.includes('"event_simpleName"') ||
+  head.includes('"#event_simpleName"') ||
+  head.includes('"aid"');
+
+/** Falcon Data Replicator: one JSON event a line, every value a string, aidmaster mixed in. */
+export const falconFdr: SourcePlugin = {
+  name: 'falcon-fdr',
+  family: 'falcon',
+  summary:
+    'CrowdStrike Falcon Data Replicator NDJSON (one event a line, aidmaster records mixed in)',
+  format: 'ndjson',
+  sniff: (head) => (head.trimStart().startsWith('{') && namesFalconFields(head) ? 0.9 : 0),
+  createReader: createFalconReader,
+};
+
+/** A LogScale (Humio) export: one JSON array of events. */
+export const falconLogscale: SourcePlugin = {
+  name: 'falcon-logscale',
+  family: 'falcon',
+  summary: 'CrowdStrike Falcon LogScale JSON export (one array; #event_simpleName, @timestamp)',
+  format: 'json-array',
+  sniff: (head) => (head.trimStart().startsWith('[') && namesFalconFields(head) ? 0.9 : 0),
+  createReader: createFalconReader,
+};

@@ -1,7 +1,7 @@
-import type { RecordSink } from '../engine/split.ts';
-import type { ProcessFacts, SkipReason } from '../engine/types.ts';
-import type { NormalizedEvent, Provenance } from '../event/types.ts';
+import type { NormalizedEvent, Provenance, SourceName } from '../event/types.ts';
 import type { CompiledRule } from '../rule/types.ts';
+import type { RecordSink, TextFormat } from './split.ts';
+import type { ProcessFacts, SkipReason } from './types.ts';
 
 /**
  * Where and when a process record was written: what its process-start events carry (one per
@@ -88,7 +88,7 @@ export interface AnalyzerInput {
 export const isSkip = (v: unknown): v is RecordSkip =>
   typeof v === 'object' && v !== null && 'skip' in v;
 
-/** What a source reader is made with (the same for Sysmon and Falcon). */
+/** What a source reader is made with (the same for every shape). */
 export interface ReaderOptions {
   rule: CompiledRule;
   analyzer: AnalyzerInput;
@@ -109,3 +109,26 @@ export interface ReaderOptions {
 
 /** A reader: what it does with each record a splitter yields. */
 export type RecordHandler = RecordSink['record'];
+
+/**
+ * A shape of log the engine reads (docs/sources.md): one file in `lib/sources/`, listed in that
+ * folder's registry. The engine sniffs the start of each object against every registered shape
+ * and reads it with the surest one; it names no shape itself.
+ */
+export interface SourcePlugin {
+  /** What `scan --source` and the functions' SOURCE take (`sysmon-xml`, `winlogbeat`, …). */
+  readonly name: string;
+  /** The telemetry its events are: alert grouping, provenance and the function that reads it. */
+  readonly family: SourceName;
+  /** One line for `scan --help`: what it reads. */
+  readonly summary: string;
+  /** How its records are framed in the decoded text. */
+  readonly format: TextFormat;
+  /**
+   * How sure it is that text starting with `head` is its shape: 0 not at all, 1 certain. `head`
+   * is the start of the decoded text (latin1: one char per byte), at least its first record's
+   * beginning.
+   */
+  sniff(head: string): number;
+  createReader(options: ReaderOptions): RecordHandler;
+}

@@ -71,6 +71,39 @@ export function jsonRaw(
   return span ? s.slice(span[0], span[1]) : span;
 }
 
+/**
+ * A whole number written as a JSON number or a string of digits (`"EventID":22`,
+ * `"event_id":"22"`); undefined when the key is absent or its value is anything else (the
+ * caller then parses the record). At most five digits: Windows event ids fit in 16 bits.
+ */
+export function jsonInteger(
+  s: string,
+  quotedKey: string,
+  start = 0,
+  end = s.length,
+): number | undefined {
+  let k = find(s, quotedKey, start, end);
+  while (k > start && s.charCodeAt(k - 1) === 92) k = find(s, quotedKey, k + 1, end); // inside a value
+  if (k < 0) return undefined;
+  let i = k + quotedKey.length;
+  while (i < end && s.charCodeAt(i) <= 32) i++;
+  if (s.charCodeAt(i) !== 58 /* : */) return undefined;
+  i++;
+  while (i < end && s.charCodeAt(i) <= 32) i++;
+  const quoted = s.charCodeAt(i) === 34;
+  if (quoted) i++;
+  let n = 0;
+  let digits = 0;
+  for (let c = s.charCodeAt(i); c >= 48 && c <= 57; c = s.charCodeAt(++i)) {
+    n = n * 10 + (c - 48);
+    if (++digits > 5) return undefined;
+  }
+  if (digits === 0 || (digits > 1 && s.charCodeAt(i - digits) === 48)) return undefined;
+  const next = s.charCodeAt(i);
+  if (quoted) return next === 34 ? n : undefined;
+  return next === 44 || next === 125 || next <= 32 ? n : undefined;
+}
+
 /** `Name='x'` and `Name="x"` for each `<Data>` name asked for, built once. */
 const DATA_NEEDLES = new Map<string, [string, string]>();
 
