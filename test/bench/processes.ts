@@ -157,6 +157,16 @@ export const PERSISTENT_WIN: readonly ProcSpec[] = [
     ],
   },
 ];
+/** A per-user install in AppData reaching medium-tier APIs: branch c must not hold (SPEC §1). */
+const ZOOM = {
+  bin: 'zoom',
+  cls: 'app',
+  net: 'peruser',
+  account: 'user',
+  parent: 'explorer',
+  integrity: 'Medium',
+} as const;
+
 /** Present on some hosts only (developers, Slack users, per-user installs under AppData). */
 export const PERSISTENT_OPTIONAL: readonly (readonly [ProcSpec, number])[] = [
   [
@@ -195,18 +205,7 @@ export const PERSISTENT_OPTIONAL: readonly (readonly [ProcSpec, number])[] = [
     },
     0.2,
   ],
-  [
-    {
-      bin: 'zoom',
-      cls: 'app',
-      net: 'peruser',
-      account: 'user',
-      parent: 'explorer',
-      integrity: 'Medium',
-      cmds: ['"C:\\Users\\{u}\\AppData\\Roaming\\Zoom\\bin\\Zoom.exe" --autostart'],
-    },
-    0.3,
-  ],
+  [{ ...ZOOM, cmds: ['"C:\\Users\\{u}\\AppData\\Roaming\\Zoom\\bin\\Zoom.exe" --autostart'] }, 0.3],
   [
     {
       bin: 'firefox',
@@ -461,14 +460,8 @@ export const SPAWN_WIN: readonly SpawnSpec[] = [
     cmds: ['"C:\\Windows\\system32\\mstsc.exe" /v:SRV-OPS-{n}.corp.example.com'],
   },
   {
-    // A per-user install in AppData reaching medium-tier APIs: branch c must not hold (SPEC §1).
     weight: 1,
-    bin: 'zoom',
-    cls: 'app',
-    net: 'peruser',
-    account: 'user',
-    parent: 'explorer',
-    integrity: 'Medium',
+    ...ZOOM,
     cmds: [
       '"C:\\Users\\{u}\\AppData\\Roaming\\Zoom\\bin\\Zoom.exe" "--url=zoommtg://zoom.us/join?action=join&confno={n}"',
     ],
