@@ -5,10 +5,12 @@ interface Base {
   /** Event time, ms since epoch. */
   time: number;
   /**
-   * When set, this event must produce a match, and this is its SPEC §3 group domain (lower-case,
-   * no trailing dot). Only planted events carry it; the oracle counts them as they are written.
+   * When set, the matches this record must produce under rule v2, one per entry, each its SPEC §3
+   * group domain (lower-case, no trailing dot): one for a DNS query or a connection, one per
+   * distinct listed host in the command line for a process start. Only planted events carry it;
+   * the oracle counts them as they are written.
    */
-  match?: string;
+  matches?: readonly string[];
 }
 
 export type SimEvent =
@@ -42,6 +44,8 @@ export type SimEvent =
 /** Renders one event as one record (a Sysmon `<Event>` or one FDR NDJSON line). */
 export interface Formatter {
   render(event: SimEvent): string;
+  /** The time (ms) a reader takes from the record of `event` (SPEC §2, column "time"). */
+  recordTime(event: SimEvent): number;
 }
 
 /** `YYYY-MM-DD HH:MM:SS.mmm` (Sysmon UtcTime). */

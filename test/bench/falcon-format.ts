@@ -18,6 +18,11 @@ export function devicePath(path: string): string {
 
 const j = JSON.stringify;
 
+/** FDR `timestamp` (ms): when the cloud received the event, 400-496 ms after it, varied by record. */
+function receivedAt(time: number, host: Host): number {
+  return time + 400 + ((time + host.index * 7) % 97);
+}
+
 export class FalconFormatter implements Formatter {
   private counter = 0;
 
@@ -38,7 +43,15 @@ export class FalconFormatter implements Formatter {
   }
 
   private tail(host: Host, time: number, transmissionClass = '0'): string {
-    return `,"aid":"${host.aid}","aip":"198.51.100.${host.index % 250}","event_platform":"${host.platform}","EffectiveTransmissionClass":"${transmissionClass}"${CONFIG_TAIL},"timestamp":"${time + 400 + (this.counter % 97)}","id":"${this.id(time)}"}\n`;
+    return `,"aid":"${host.aid}","aip":"198.51.100.${host.index % 250}","event_platform":"${host.platform}","EffectiveTransmissionClass":"${transmissionClass}"${CONFIG_TAIL},"timestamp":"${receivedAt(time, host)}","id":"${this.id(time)}"}\n`;
+  }
+
+  /**
+   * ContextTimeStamp where the record has one; a ProcessRollup2 has none (as in real FDR
+   * exports), so its time is `timestamp`.
+   */
+  recordTime(event: SimEvent): number {
+    return event.t === 'create' ? receivedAt(event.time, event.proc.host) : event.time;
   }
 
   render(ev: SimEvent): string {

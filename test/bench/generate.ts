@@ -3,10 +3,19 @@
  * test. `generateBatch({ source, mb, seed })` streams a gzip (level 6) file of about `mb` MiB of
  * uncompressed Sysmon XML or Falcon FDR NDJSON, plus a manifest with the matches it planted, and
  * reuses both when they already exist. Mostly noise: many hosts, users and processes, suspicious
- * names doing benign work, browsers and sync clients resolving listed domains, listed domains in
- * registry values and file paths; about 0.1 % of the records match the rule (SPEC §1), through
- * every join of SPEC §2: the DNS query itself, a connection joined to a DNS answer, a connection
- * named by a URL in the command line, with the process record sometimes after its events.
+ * names doing benign work, browsers and sync clients resolving listed domains, per-user installs
+ * reaching medium-tier ones, listed domains in registry values and file paths; about 0.1 % of the
+ * records match rule version 2 (SPEC §1), through every branch (suspicious name, Office parent,
+ * user-writable path with a high-tier domain), both tiers and every join of SPEC §2: the DNS
+ * query itself, a connection joined to a DNS answer, a connection named by a URL in the command
+ * line, and the process start whose command line names a listed host (BITS jobs leave nothing
+ * else), with the process record sometimes after its events. Decoys that must not match are
+ * planted beside them: excluded clients at home doing what looks like an attack, implants in
+ * user-writable paths reaching only medium-tier domains.
+ *
+ * The oracle (`groups`) is the generator's own account of what it planted: each planted record
+ * carries the matches the contract makes of it, decided from the scenario (which branch holds,
+ * the tier of the C2 host, written out in world.ts), never by running the rule on the output.
  *
  * Run alone: `node --import tsx test/bench/generate.ts --source sysmon --mb 5 --seed 1`.
  */
@@ -22,16 +31,22 @@ import type { Formatter, SimEvent } from './events.ts';
 import { FalconFormatter } from './falcon-format.ts';
 import { Rng, Weighted } from './prng.ts';
 import {
+  ATTACK_IMPLANTS,
+  ATTACK_IMPOSTORS,
   ATTACK_OFFICE_CHILD,
   ATTACK_RENAMED,
   ATTACKS_LIN,
   ATTACKS_WIN,
   type AttackSpec,
   c2Path,
+  FETCH_ONLY,
+  type FetchSpec,
+  HOME_CLIENTS,
   PERSISTENT_LIN,
   PERSISTENT_OPTIONAL,
   PERSISTENT_WIN,
   type ProcSpec,
+  type Reach,
   SPAWN_LIN,
   SPAWN_WIN,
   type SpawnSpec,
@@ -42,6 +57,7 @@ import {
   BINARIES,
   type BinaryId,
   C2_DOMAINS,
+  type C2Domain,
   DLLS,
   domainFor,
   FILE_TARGETS,
@@ -55,12 +71,13 @@ import {
   REGISTRY_KEYS,
   reverseNameOf,
   SYSTEM_ACCOUNTS,
+  type Tier,
 } from './world.ts';
 
 export type BenchSource = 'falcon' | 'sysmon';
 
 /** Bump when the generator's output changes, so cached batches under .bench/ are not reused. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 /** 1 "MB" of `--mb` is a MiB of uncompressed text. */
 export const BYTES_PER_MB = 1024 * 1024;
 /** Text handed to gzip per write: large enough to amortise the call, small enough to stream. */
@@ -81,12 +98,17 @@ const COMPROMISED_SHARE = 0.9;
 const COMPROMISED_HOSTS = 8;
 /** Hosts whose aidmaster record comes after their first events (Falcon). */
 const LATE_AIDMASTER_SHARE = 0.15;
-/** Attacks whose process is not suspicious by name but has an Office parent (SPEC §1 clause 4). */
-const OFFICE_CHILD_SHARE = 0.06;
-/** Sysmon attacks by PowerShell renamed chrome.exe (identity from OriginalFileName). */
-const RENAMED_SHARE = 0.04;
 /** Attacks on a compromised host that use its usual C2 domain (so groups repeat). */
 const FAVOURITE_DOMAIN_SHARE = 0.8;
+/** BITS jobs and Start-BitsTransfer calls that fetch two files in one command line. */
+const SECOND_URL_SHARE = 0.35;
+/** Hosts a second download in a command line may name instead of a listed one. */
+const UNLISTED_DOWNLOAD_HOSTS = [
+  'download.windowsupdate.com',
+  'dl.google.com',
+  'evilpastebin.com',
+  'github.com.evil.io',
+];
 /** Attacks whose command line names the C2 URL even though DNS also names it. */
 const URL_IN_COMMAND_SHARE = 0.4;
 /** Attacks whose DNS record is written after the connection it explains. */
@@ -118,6 +140,9 @@ export interface PlantedGroup {
   lastSeen: number;
 }
 
+/** Planted actions per scenario (decoys that must not match included), and on Linux hosts. */
+export type PlantedActions = Record<Scenario | 'linux', number>;
+
 export interface BatchManifest {
   generatorVersion: number;
   source: BenchSource;
@@ -132,6 +157,7 @@ export interface BatchManifest {
   plantedMatches: number;
   /** The SPEC §3 groups those planted records must form, sorted by key. */
   groups: PlantedGroup[];
+  actions: PlantedActions;
   generationMs: number;
 }
 
@@ -218,6 +244,7 @@ export async function generateBatch(options: GenerateOptions): Promise<Generated
     records: sim.records,
     plantedMatches: sim.plantedMatches,
     groups: sim.plantedGroups(),
+    actions: sim.actions,
     generationMs: Math.round(performance.now() - started),
   };
   await writeFile(`${manifestPath}.${process.pid}.tmp`, `${JSON.stringify(manifest, null, 1)}\n`);
@@ -274,8 +301,65 @@ const SHAPES = new Weighted<Shape>([
   ['beacon', 12],
   ['direct', 8],
 ]);
-const C2 = new Weighted(C2_DOMAINS);
+/**
+ * What a planted action on a Windows host is (percent): a suspicious process (branch a), a
+ * dropper under Office (branch b), PowerShell renamed chrome.exe, an implant in a user-writable
+ * path (branch c: its medium-tier traffic is a decoy), an excluded client's name away from its
+ * home, a download seen only in a command line (process-start events), or a decoy: an excluded
+ * client at home doing what looks like an attack.
+ */
+export type Scenario =
+  | 'standard'
+  | 'officeChild'
+  | 'renamed'
+  | 'implant'
+  | 'impostor'
+  | 'fetchOnly'
+  | 'homeClient';
+const SCENARIOS_WIN = new Weighted<Scenario>([
+  ['standard', 64],
+  ['officeChild', 6],
+  ['renamed', 4],
+  ['implant', 10],
+  ['impostor', 5],
+  ['fetchOnly', 6],
+  ['homeClient', 5],
+]);
+/** A planted action: its scenario, and optionally the tier of its C2 host and a second listed host. */
+interface Plan {
+  scenario: Scenario;
+  tier?: Tier;
+  /** A download of a second file from another listed host (fetchOnly). */
+  twoHosts?: boolean;
+}
+/**
+ * The first planted actions on Windows hosts of every batch, in this order, so that even a small
+ * batch (the differential test's) has each clause of rule v2; later ones are drawn by weight.
+ */
+const FIRST_PLANS: readonly Plan[] = [
+  { scenario: 'implant', tier: 'high' },
+  { scenario: 'fetchOnly', twoHosts: true },
+  { scenario: 'impostor', tier: 'high' },
+  { scenario: 'homeClient' },
+  { scenario: 'implant', tier: 'medium' },
+  { scenario: 'standard', tier: 'medium' },
+  { scenario: 'renamed' },
+  { scenario: 'officeChild' },
+];
+const C2 = new Weighted(C2_DOMAINS.map((d) => [d, d.weight] as const));
+const C2_BY_TIER: Record<Tier, Weighted<C2Domain>> = {
+  high: new Weighted(
+    C2_DOMAINS.filter((d) => d.tier === 'high').map((d) => [d, d.weight] as const),
+  ),
+  medium: new Weighted(
+    C2_DOMAINS.filter((d) => d.tier === 'medium').map((d) => [d, d.weight] as const),
+  ),
+};
 const ATTACK_WIN = new Weighted(ATTACKS_WIN.map((a) => [a, a.weight] as const));
+const IMPLANT = new Weighted(ATTACK_IMPLANTS.map((a) => [a, a.weight] as const));
+const IMPOSTOR = new Weighted(ATTACK_IMPOSTORS.map((a) => [a, a.weight] as const));
+const HOME_CLIENT = new Weighted(HOME_CLIENTS.map((a) => [a, a.weight] as const));
+const FETCH = new Weighted(FETCH_ONLY.map((a) => [a, a.weight] as const));
 const ATTACK_LIN = new Weighted(ATTACKS_LIN.map((a) => [a, a.weight] as const));
 const SPAWN_W = new Weighted(SPAWN_WIN.map((s) => [s, s.weight] as const));
 const SPAWN_L = new Weighted(SPAWN_LIN.map((s) => [s, s.weight] as const));
@@ -358,12 +442,24 @@ function h4(n: number): string {
 class Simulation {
   records = 0;
   plantedMatches = 0;
+  /** Planted actions by scenario, decoys included. */
+  readonly actions: PlantedActions = {
+    standard: 0,
+    officeChild: 0,
+    renamed: 0,
+    implant: 0,
+    impostor: 0,
+    fetchOnly: 0,
+    homeClient: 0,
+    linux: 0,
+  };
+  private readonly firstPlans = [...FIRST_PLANS];
   private readonly rng: Rng;
   private readonly formatter: Formatter;
   private readonly hosts: Host[];
   private readonly winHosts: Host[];
   private readonly compromised: Host[];
-  private readonly favourite = new Map<Host, string>();
+  private readonly favourite = new Map<Host, C2Domain>();
   private readonly announced = new Set<Host>();
   private readonly schedule = new Schedule();
   private readonly groups = new Map<string, PlantedGroup>();
@@ -401,7 +497,7 @@ class Simulation {
     while (this.schedule.peekDue() > this.records) this.produce();
     const event = this.schedule.pop();
     this.records++;
-    if (event.match !== undefined) this.count(event);
+    if (event.matches !== undefined) this.count(event);
     return this.formatter.render(event);
   }
 
@@ -410,23 +506,26 @@ class Simulation {
   }
 
   private count(event: SimEvent): void {
-    if (event.t === 'aidmaster' || event.match === undefined) return;
+    if (event.t === 'aidmaster' || event.matches === undefined) return;
     const p = event.proc;
-    const key = {
-      host: this.source === 'falcon' ? p.host.name : p.host.fqdn,
-      user: this.source === 'falcon' ? p.account.falcon : p.account.sysmon,
-      process: p.nameLower,
-      domain: event.match,
-    };
-    const id = `${key.host}\u0000${key.user}\u0000${key.process}\u0000${key.domain}`;
-    const group = this.groups.get(id);
-    this.plantedMatches++;
-    if (group) {
-      group.count++;
-      group.firstSeen = Math.min(group.firstSeen, event.time);
-      group.lastSeen = Math.max(group.lastSeen, event.time);
-    } else {
-      this.groups.set(id, { key, count: 1, firstSeen: event.time, lastSeen: event.time });
+    const time = this.formatter.recordTime(event);
+    for (const domain of event.matches) {
+      const key = {
+        host: this.source === 'falcon' ? p.host.name : p.host.fqdn,
+        user: this.source === 'falcon' ? p.account.falcon : p.account.sysmon,
+        process: p.nameLower,
+        domain,
+      };
+      const id = `${key.host}\u0000${key.user}\u0000${key.process}\u0000${key.domain}`;
+      const group = this.groups.get(id);
+      this.plantedMatches++;
+      if (group) {
+        group.count++;
+        group.firstSeen = Math.min(group.firstSeen, time);
+        group.lastSeen = Math.max(group.lastSeen, time);
+      } else {
+        this.groups.set(id, { key, count: 1, firstSeen: time, lastSeen: time });
+      }
     }
   }
 
@@ -710,47 +809,119 @@ class Simulation {
     };
   }
 
-  /** One attacker action: a suspicious process and its matching DNS/connection records. */
+  /**
+   * One planted action on a host: an attack (a process and its DNS, connection and process
+   * records, each carrying the matches rule v2 makes of it), or a decoy that must not match.
+   */
   private plantAttack(): void {
     const rng = this.rng;
     const host = rng.chance(COMPROMISED_SHARE)
       ? rng.pick(this.compromised)
       : rng.pick(this.winHosts);
-    const lin = host.platform === 'Lin';
-    let spec: AttackSpec;
-    if (lin) spec = ATTACK_LIN.draw(rng);
-    else if (rng.chance(OFFICE_CHILD_SHARE)) spec = ATTACK_OFFICE_CHILD;
-    else if (this.source === 'sysmon' && rng.chance(RENAMED_SHARE)) spec = ATTACK_RENAMED;
-    else spec = ATTACK_WIN.draw(rng);
+    if (host.platform === 'Lin') {
+      this.actions.linux++;
+      this.plantNetworkAttack(host, ATTACK_LIN.draw(rng), undefined);
+      return;
+    }
+    const plan = this.firstPlans.shift() ?? { scenario: SCENARIOS_WIN.draw(rng) };
+    this.actions[plan.scenario]++;
+    if (plan.scenario === 'fetchOnly') this.plantFetch(host, this.fetchSpec(plan), plan.twoHosts);
+    else this.plantNetworkAttack(host, this.attackSpec(plan.scenario), plan.tier);
+  }
+
+  private attackSpec(scenario: Exclude<Scenario, 'fetchOnly'>): AttackSpec {
+    const rng = this.rng;
+    switch (scenario) {
+      case 'standard':
+        return ATTACK_WIN.draw(rng);
+      case 'officeChild':
+        return ATTACK_OFFICE_CHILD;
+      case 'renamed':
+        return ATTACK_RENAMED;
+      case 'implant':
+        return IMPLANT.draw(rng);
+      case 'impostor':
+        return IMPOSTOR.draw(rng);
+      case 'homeClient':
+        return HOME_CLIENT.draw(rng);
+    }
+  }
+
+  private fetchSpec(plan: Plan): FetchSpec {
+    for (;;) {
+      const spec = FETCH.draw(this.rng);
+      if (!plan.twoHosts || spec.maxUrls > 1) return spec;
+    }
+  }
+
+  /** Which tiers the spec's process matches in this source (Falcon has no OriginalFileName). */
+  private reachOf(spec: Pick<AttackSpec, 'reach' | 'reachWithoutIdentity'>): Reach {
+    const reach = spec.reach ?? 'any';
+    return this.source === 'falcon' ? (spec.reachWithoutIdentity ?? reach) : reach;
+  }
+
+  /** The host's usual C2 service most of the time (so groups repeat), else any (of `tier`). */
+  private pickC2(host: Host, tier: Tier | undefined): C2Domain {
     const fav = this.favourite.get(host);
-    const domain = fav !== undefined && rng.chance(FAVOURITE_DOMAIN_SHARE) ? fav : C2.draw(rng);
-    let shape = SHAPES.draw(rng);
-    if (shape === 'direct' && this.source === 'falcon') shape = 'dnsConn';
-    const url = `https://${domain}${c2Path(domain, rng.hex(4))}`;
-    const withUrl = shape === 'cmdUrl' || rng.chance(URL_IN_COMMAND_SHARE);
-    const cmd = this.fill(
-      host,
-      withUrl ? (rng.pick(spec.withUrl) as (u: string) => string)(url) : rng.pick(spec.withoutUrl),
-    );
-    const t0 = this.clock;
-    const proc = this.makeProc(
+    if (fav !== undefined && (tier === undefined || fav.tier === tier)) {
+      if (this.rng.chance(FAVOURITE_DOMAIN_SHARE)) return fav;
+    }
+    return (tier === undefined ? C2 : C2_BY_TIER[tier]).draw(this.rng);
+  }
+
+  /** A planted process (never one that noise picks: it is not among the host's processes). */
+  private attackProc(
+    host: Host,
+    spec: Pick<AttackSpec, 'bin' | 'parent' | 'account' | 'reach' | 'reachWithoutIdentity'>,
+    cmd: string,
+  ): Proc {
+    return this.makeProc(
       host,
       {
         bin: spec.bin,
-        cls: 'suspicious',
+        cls: this.reachOf(spec) === 'none' ? 'excluded' : 'suspicious',
         account: spec.account,
         parent: spec.parent,
         integrity: 'Medium',
       },
       cmd,
-      t0,
+      this.clock,
     );
-    const now = this.records;
+  }
+
+  /** A process that resolves and/or connects to its C2 host, in one of the SHAPES. */
+  private plantNetworkAttack(host: Host, spec: AttackSpec, tier: Tier | undefined): void {
+    const rng = this.rng;
+    const reach = this.reachOf(spec);
+    const c2 = this.pickC2(host, tier);
+    let shape = SHAPES.draw(rng);
+    if (shape === 'direct' && this.source === 'falcon') shape = 'dnsConn';
+    const url = `https://${c2.host}${c2Path(c2.host, rng.hex(4))}`;
+    const withUrl = shape === 'cmdUrl' || rng.chance(URL_IN_COMMAND_SHARE);
+    const cmd = this.fill(
+      host,
+      withUrl ? (rng.pick(spec.withUrl) as (u: string) => string)(url) : rng.pick(spec.withoutUrl),
+    );
+    const proc = this.attackProc(host, spec, cmd);
+    const matches = matchesOf(reach, [c2]);
+    const events = this.networkEvents(proc, c2.host, shape, matches);
+    this.scheduleProcess(proc, events, withUrl ? matches : undefined);
+  }
+
+  /** The DNS, module load and connection records of an attack, each with the record it is due at. */
+  private networkEvents(
+    proc: Proc,
+    domain: string,
+    shape: Shape,
+    matches: readonly string[] | undefined,
+  ): [number, SimEvent][] {
+    const rng = this.rng;
     const ips = addressesOf(domain);
     const events: [number, SimEvent][] = [];
-    let due = now + rng.int(1, 40);
-    let time = t0 + rng.int(50, 900);
+    let due = this.records + rng.int(1, 40);
+    let time = proc.startMs + rng.int(50, 900);
     let dnsAt = -1;
+    const planted = matches === undefined ? {} : { matches };
     if (shape !== 'cmdUrl') {
       // Some resolvers and malware randomise case (DNS 0x20); the group key is lower-case.
       const query = rng.chance(MIXED_CASE_QUERY_SHARE)
@@ -759,7 +930,7 @@ class Simulation {
       dnsAt = events.length;
       events.push([
         due,
-        { t: 'dns', proc, query, ips, cname: undefined, status: 0, time, match: domain },
+        { t: 'dns', proc, query, ips, cname: undefined, status: 0, time, ...planted },
       ]);
     }
     if (rng.chance(0.5)) {
@@ -792,7 +963,7 @@ class Simulation {
             srcPort: rng.int(49_152, 65_535),
             hostname,
             time,
-            match: domain,
+            ...planted,
           },
         ]);
       }
@@ -802,15 +973,107 @@ class Simulation {
     if (dnsAt >= 0 && events.length > 1 && rng.chance(DNS_AFTER_CONNECTION_SHARE)) {
       (events[dnsAt] as [number, SimEvent])[0] = last[0] + rng.int(1, 20);
     }
-    const lastDue = Math.max(...events.map(([d]) => d));
-    // The process record is usually first, but may come after its events (SPEC §2 pooling).
-    const lateCreate = rng.chance(LATE_PROCESS_SHARE[this.source]);
-    const createDue = lateCreate ? lastDue + rng.int(1, 300) : now;
-    this.push(createDue, { t: 'create', proc, time: t0 });
-    for (const [d, ev] of events) this.push(d, ev);
-    const endDue = Math.max(lastDue, createDue) + rng.int(5, 200);
-    this.push(endDue, { t: 'end', proc, time: time + rng.int(100, 5_000) });
+    return events;
   }
+
+  /**
+   * A download with no network record of its own (SPEC §1: BITS, renamed binaries): the process
+   * start is the event, one per distinct listed host its command line names. For BITS jobs the
+   * service host resolves and connects, and it matches no branch.
+   */
+  private plantFetch(host: Host, spec: FetchSpec, twoHosts = false): void {
+    const rng = this.rng;
+    const first = this.pickC2(host, undefined);
+    const named: C2Domain[] = [first];
+    const urls = [`https://${first.host}${c2Path(first.host, rng.hex(4))}`];
+    if (spec.maxUrls > 1 && (twoHosts || rng.chance(SECOND_URL_SHARE))) {
+      const x = twoHosts ? 0.5 : rng.next();
+      // The same host again (still one event), another listed host, or an unlisted one.
+      const second = x < 0.4 ? first : x < 0.7 ? this.otherC2(first) : undefined;
+      if (second) named.push(second);
+      const name = second?.host ?? rng.pick(UNLISTED_DOWNLOAD_HOSTS);
+      urls.push(`https://${name}${c2Path(name, rng.hex(4))}`);
+    }
+    const proc = this.attackProc(host, spec, this.fill(host, spec.cmd(urls)));
+    const events =
+      spec.bin === 'renamedBitsadmin' ? [] : this.bitsService(host, first, proc.startMs);
+    this.scheduleProcess(proc, events, matchesOf(this.reachOf(spec), named));
+  }
+
+  /**
+   * What the BITS service does for a job: its svchost resolves and connects to the host. A
+   * service host in System32 matches no branch (SPEC §1 clause 4): these records are not matches.
+   */
+  private bitsService(host: Host, c2: C2Domain, startMs: number): [number, SimEvent][] {
+    const rng = this.rng;
+    const proc = host.persistent.find(
+      (p) => p.bin === BINARIES.svchost && p.cmd.includes('netsvcs'),
+    );
+    if (!proc) return [];
+    const ips = addressesOf(c2.host);
+    const due = this.records + rng.int(1, 40);
+    const time = startMs + rng.int(200, 3_000);
+    return [
+      [due, { t: 'dns', proc, query: c2.host, ips, cname: undefined, status: 0, time }],
+      [
+        due + rng.int(1, 30),
+        {
+          t: 'conn',
+          proc,
+          ip: ips[0] as string,
+          port: 443,
+          srcPort: rng.int(49_152, 65_535),
+          hostname: '-',
+          time: time + rng.int(2, 60),
+        },
+      ],
+    ];
+  }
+
+  /** A listed C2 host other than `than`. */
+  private otherC2(than: C2Domain): C2Domain {
+    for (;;) {
+      const c2 = C2.draw(this.rng);
+      if (c2.host !== than.host) return c2;
+    }
+  }
+
+  /**
+   * Schedules a planted process: its record (usually first, but sometimes after its events, SPEC
+   * §2 pooling), its events and its end. `startMatches` are the matches its process start makes.
+   */
+  private scheduleProcess(
+    proc: Proc,
+    events: readonly [number, SimEvent][],
+    startMatches: readonly string[] | undefined,
+  ): void {
+    const rng = this.rng;
+    const now = this.records;
+    const lastDue = Math.max(now, ...events.map(([d]) => d));
+    const lateCreate = events.length > 0 && rng.chance(LATE_PROCESS_SHARE[this.source]);
+    const createDue = lateCreate ? lastDue + rng.int(1, 300) : now;
+    const create: SimEvent = { t: 'create', proc, time: proc.startMs };
+    this.push(
+      createDue,
+      startMatches === undefined ? create : { ...create, matches: startMatches },
+    );
+    for (const [d, ev] of events) this.push(d, ev);
+    const lastTime = Math.max(proc.startMs, ...events.map(([, ev]) => ev.time));
+    const endDue = Math.max(lastDue, createDue) + rng.int(5, 200);
+    this.push(endDue, { t: 'end', proc, time: lastTime + rng.int(100, 5_000) });
+  }
+}
+
+/**
+ * The matches rule v2 makes of records naming `named` for a process of this reach: one per
+ * distinct host whose tier the reach covers (SPEC §1 clause 4), none when none does.
+ */
+function matchesOf(reach: Reach, named: readonly C2Domain[]): readonly string[] | undefined {
+  const hosts = new Set<string>();
+  for (const c2 of named) {
+    if (reach === 'any' || (reach === 'high' && c2.tier === 'high')) hosts.add(c2.host);
+  }
+  return hosts.size === 0 ? undefined : [...hosts];
 }
 
 export function compareKeys(a: PlantedGroup['key'], b: PlantedGroup['key']): number {

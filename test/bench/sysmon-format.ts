@@ -45,6 +45,11 @@ interface HostState {
 export class SysmonFormatter implements Formatter {
   private readonly hostState = new Map<Host, HostState>();
 
+  /** UtcTime, which every rendered record carries, to the millisecond. */
+  recordTime(event: SimEvent): number {
+    return event.time;
+  }
+
   render(ev: SimEvent): string {
     if (ev.t === 'aidmaster') throw new TypeError('aidmaster records exist only in Falcon batches');
     const host = ev.proc.host;

@@ -103,6 +103,7 @@ export type DomainPool =
   | 'search'
   | 'admin'
   | 'dev'
+  | 'peruser'
   | 'linux';
 
 /** Number of simulated hosts (the issue asks for many, e.g. 200). */
@@ -375,9 +376,10 @@ export const BINARIES = {
     'Microsoft Corporation',
     '1.7.00.1960',
   ),
+  // Electron builds carry electron.exe as OriginalFileName: excluded by its image name at home.
   slack: bin(
     'C:\\Users\\{u}\\AppData\\Local\\slack\\app-4.36.140\\slack.exe',
-    'slack.exe',
+    'electron.exe',
     'Slack',
     'Slack',
     'Slack Technologies, LLC',
@@ -452,6 +454,99 @@ export const BINARIES = {
   ),
   /** PowerShell copied under a browser's name: identity comes from OriginalFileName. */
   renamedPowershell: bin('C:\\Users\\Public\\chrome.exe', 'PowerShell.EXE', 'Windows PowerShell'),
+  // Implants in user-writable paths, not suspicious by name (SPEC §1 branch c: high tier only).
+  implantRoaming: bin(
+    'C:\\Users\\{u}\\AppData\\Roaming\\Microsoft\\Crypto\\Keys\\CryptSvcHost.exe',
+    'CryptSvcHost.exe',
+    'Crypto Service Host',
+    'Microsoft® Windows® Operating System',
+    'Microsoft Corporation',
+    '10.0.19041.1',
+  ),
+  // Unsigned, no version resource: Sysmon writes `?` and `-` for the fields it has no value for.
+  implantProgramData: bin(
+    'C:\\ProgramData\\IntelGraphics\\igfxCUIsvc.exe',
+    '?',
+    '-',
+    '-',
+    '-',
+    '-',
+  ),
+  implantPublic: bin(
+    'C:\\Users\\Public\\Libraries\\RuntimeBroker.exe',
+    'RuntimeBroker.exe',
+    'Runtime Broker',
+  ),
+  implantTemp: bin(
+    'C:\\Users\\{u}\\AppData\\Local\\Temp\\7zS4A21\\setup.exe',
+    'setup.exe',
+    'Setup',
+    'Adobe Acrobat Update',
+    'Adobe Inc.',
+    '24.1.0.1',
+  ),
+  implantDownloads: bin(
+    'C:\\Users\\{u}\\Downloads\\Invoice_2024-03_scan.exe',
+    'PDFViewer.exe',
+    'PDF Viewer',
+    'PDF Viewer',
+    'Docs Tools Ltd',
+    '3.0.2.1',
+  ),
+  implantTasks: bin('C:\\Windows\\Tasks\\wmihost.exe', '-', '-', '-', '-', '-'),
+  /** bitsadmin copied under another name: identity from OriginalFileName (Sysmon only). */
+  renamedBitsadmin: bin(
+    'C:\\Users\\{u}\\AppData\\Local\\Temp\\wupdmgr.exe',
+    'bitsadmin.exe',
+    'BITS administration utility',
+  ),
+  // Impostors: an excluded client's name outside that client's home (SPEC §1 clause 3).
+  impostorSlack: bin(
+    'C:\\Users\\{u}\\AppData\\Roaming\\slack.exe',
+    'slack.exe',
+    'Slack',
+    'Slack',
+    'Slack Technologies, LLC',
+    '4.41.97',
+  ),
+  impostorOneDrive: bin(
+    'C:\\Users\\Public\\OneDrive.exe',
+    'OneDrive.exe',
+    'Microsoft OneDrive',
+    'Microsoft OneDrive',
+    'Microsoft Corporation',
+    '24.010.0114.0003',
+  ),
+  impostorTeams: bin(
+    'C:\\ProgramData\\Teams\\Teams.exe',
+    'Teams.exe',
+    'Microsoft Teams',
+    'Microsoft Teams',
+    'Microsoft Corporation',
+    '1.7.00.1960',
+  ),
+  impostorDefender: bin(
+    'C:\\Users\\{u}\\AppData\\Local\\Temp\\MsMpEng.exe',
+    'MsMpEng.exe',
+    'Antimalware Service Executable',
+  ),
+  // Per-user installs that are neither excluded nor suspicious: branch c, medium tier only.
+  spotify: bin(
+    'C:\\Users\\{u}\\AppData\\Roaming\\Spotify\\Spotify.exe',
+    'Spotify.exe',
+    'Spotify',
+    'Spotify',
+    'Spotify Ltd',
+    '1.2.31.1205',
+  ),
+  zoom: bin(
+    'C:\\Users\\{u}\\AppData\\Roaming\\Zoom\\bin\\Zoom.exe',
+    'Zoom.exe',
+    'Zoom Meetings',
+    'Zoom Meetings',
+    'Zoom Video Communications, Inc.',
+    '5.17.5.31030',
+  ),
   // Linux (Falcon only).
   bash: bin('/usr/bin/bash', 'bash', 'bash', '', '', ''),
   lcurl: bin('/usr/bin/curl', 'curl', 'curl', '', '', ''),
@@ -466,7 +561,12 @@ export const BINARIES = {
 
 export type BinaryId = keyof typeof BINARIES;
 
-/** Domains each kind of process resolves in the background noise. */
+/**
+ * Domains each kind of process resolves in the background noise. Only excluded clients at home
+ * and processes no branch of the rule holds for (SPEC §1 clauses 3 and 4) resolve listed
+ * domains: the pools of suspicious names (admin, dev, linux) hold none, and per-user installs
+ * in user-writable paths (peruser) only medium-tier ones, which branch c never matches.
+ */
 const LISTED_SEEN_IN_BROWSERS = [
   'pastebin.com',
   'raw.githubusercontent.com',
@@ -540,11 +640,9 @@ const ADMIN_DOMAINS = [
   'sccm01.corp.example.com',
   'intranet.corp.example.com',
   'print01.corp.example.com',
-  'github.com',
-  'objects.githubusercontent.com',
   'release-assets.githubusercontent.com',
-  'docs.google.com',
-  'www.dropbox.com',
+  'support.google.com',
+  'cfl.dropboxstatic.com',
   'telegram.org',
   'notion.so',
   'download.microsoft.com',
@@ -553,15 +651,18 @@ const ADMIN_DOMAINS = [
   'pastebin.com.evil.io',
   'notgitee.com',
   'mygithubusercontent.com',
+  'notgithub.com',
+  'github.com.evil.io',
+  'dash.myworkers.dev',
+  'script.google.com.evil.io',
 ];
 const DEV_DOMAINS = [
   'pypi.org',
   'files.pythonhosted.org',
   'registry.npmjs.org',
   'nodejs.org',
-  'github.com',
-  'codeload.github.com',
-  'objects.githubusercontent.com',
+  'pkg-containers.githubusercontent.com',
+  'github.githubassets.com',
   'proxy.golang.org',
   'artifactory.corp.example.com',
 ];
@@ -615,6 +716,17 @@ const POOLS: Record<DomainPool, readonly string[]> = {
   search: ['www.bing.com', 'th.bing.com', 'img-s-msn-com.akamaized.net'],
   admin: ADMIN_DOMAINS,
   dev: DEV_DOMAINS,
+  // Per-user installs under AppData: cloud APIs of the medium tier (Google, Graph) and their own.
+  peruser: [
+    'apresolve.spotify.com',
+    'spclient.wg.spotify.com',
+    'www.googleapis.com',
+    'storage.googleapis.com',
+    'zoom.us',
+    'us04web.zoom.us',
+    'graph.microsoft.com',
+    'login.microsoftonline.com',
+  ],
   linux: [
     'archive.ubuntu.com',
     'security.ubuntu.com',
@@ -622,7 +734,7 @@ const POOLS: Record<DomainPool, readonly string[]> = {
     'ntp.ubuntu.com',
     'repo1.maven.org',
     'pypi.org',
-    'github.com',
+    'dl.google.com',
   ],
 };
 
@@ -630,36 +742,62 @@ export function domainFor(pool: DomainPool, rng: Rng): string {
   return rng.pick(POOLS[pool]);
 }
 
-/**
- * The C2 destinations planted matches use (all fall under a listed domain of SPEC §1), with
- * their relative frequency.
- */
-export const C2_DOMAINS: readonly (readonly [string, number])[] = [
-  ['pastebin.com', 10],
-  ['raw.githubusercontent.com', 14],
-  ['api.github.com', 4],
-  ['gist.github.com', 3],
-  ['graph.microsoft.com', 4],
-  ['api.onedrive.com', 2],
-  ['onedrive.live.com', 2],
-  ['storage.googleapis.com', 3],
-  ['www.googleapis.com', 2],
-  ['drive.google.com', 3],
-  ['content.dropboxapi.com', 3],
-  ['api.dropboxapi.com', 2],
-  ['discord.com', 4],
-  ['cdn.discordapp.com', 5],
-  ['api.telegram.org', 6],
-  ['hooks.slack.com', 2],
-  ['files.slack.com', 1],
-  ['c2-relay-4471.firebaseio.com', 2],
-  ['firebase.googleapis.com', 1],
-  ['api.notion.com', 2],
-  ['api.notion.so', 1],
-  ['gitee.com', 2],
-  ['f.top4top.io', 1],
-  ['paste.ee', 2],
-  ['ghostbin.co', 1],
+/** A listed domain's tier (SPEC §1), as the generator plants it: written out here, not read from the rule. */
+export type Tier = 'high' | 'medium';
+
+export interface C2Domain {
+  /** The host the attacker's tool names (lower-case): a listed domain or a name under one. */
+  host: string;
+  weight: number;
+  /** The tier of the longest listed domain it falls under. */
+  tier: Tier;
+}
+
+const c2 = (host: string, weight: number, tier: Tier): C2Domain => ({ host, weight, tier });
+
+/** The C2 destinations planted attacks use, with their relative frequency and tier. */
+export const C2_DOMAINS: readonly C2Domain[] = [
+  c2('pastebin.com', 10, 'high'),
+  c2('raw.githubusercontent.com', 14, 'high'),
+  c2('objects.githubusercontent.com', 1, 'high'),
+  c2('gist.github.com', 3, 'high'),
+  c2('content.dropboxapi.com', 3, 'high'),
+  c2('api.dropboxapi.com', 2, 'high'),
+  c2('dl.dropboxusercontent.com', 1, 'high'),
+  c2('discord.com', 4, 'high'),
+  c2('cdn.discordapp.com', 5, 'high'),
+  c2('api.telegram.org', 6, 'high'),
+  c2('t.me', 2, 'high'),
+  // hooks.slack.com is high although slack.com is medium: the longest listed domain decides.
+  c2('hooks.slack.com', 2, 'high'),
+  c2('c2-relay-4471.firebaseio.com', 2, 'high'),
+  c2('api.notion.com', 2, 'high'),
+  c2('api.notion.so', 1, 'high'),
+  c2('gitee.com', 2, 'high'),
+  c2('f.top4top.io', 1, 'high'),
+  c2('paste.ee', 2, 'high'),
+  c2('ghostbin.co', 1, 'high'),
+  c2('rentry.co', 1, 'high'),
+  c2('steamcommunity.com', 1, 'high'),
+  c2('webhook.site', 1, 'high'),
+  c2('script.google.com', 2, 'high'),
+  c2('api.trello.com', 1, 'high'),
+  c2('cdn-sync-7f3a.acme-tools.workers.dev', 3, 'high'),
+  c2('update-check.pages.dev', 1, 'high'),
+  c2('api.github.com', 4, 'medium'),
+  c2('github.com', 3, 'medium'),
+  c2('graph.microsoft.com', 4, 'medium'),
+  c2('api.onedrive.com', 2, 'medium'),
+  c2('onedrive.live.com', 2, 'medium'),
+  c2('1drv.ms', 1, 'medium'),
+  c2('contoso-my.sharepoint.com', 1, 'medium'),
+  c2('storage.googleapis.com', 3, 'medium'),
+  c2('www.googleapis.com', 2, 'medium'),
+  c2('firebase.googleapis.com', 1, 'medium'),
+  c2('drive.google.com', 3, 'medium'),
+  c2('docs.google.com', 2, 'medium'),
+  c2('www.dropbox.com', 1, 'medium'),
+  c2('files.slack.com', 1, 'medium'),
 ];
 
 const KNOWN_PREFIXES: readonly (readonly [string, string])[] = [
@@ -706,10 +844,14 @@ export function addressesOf(domain: string): string[] {
   return out;
 }
 
-/** A reverse-DNS name that is NOT listed, as Sysmon sometimes records on EventID 3. */
+/**
+ * A reverse-DNS name that is NOT listed, as Sysmon sometimes records on EventID 3. (GitHub's
+ * real `cdn-….github.com` PTR names fall under github.com, listed since rule v2: a connection
+ * that carries one is named by it, not by the DNS join. The simulation keeps them unlisted.)
+ */
 export function reverseNameOf(ip: string): string {
   const dashed = ip.replaceAll('.', '-');
-  if (ip.startsWith('185.199.')) return `cdn-${dashed}.github.com`;
+  if (ip.startsWith('185.199.')) return `cdn-${dashed}.githubusercontent.com`;
   if (ip.startsWith('142.250.') || ip.startsWith('172.217.'))
     return `fra16s${ip.length}-in-f${ip.slice(-2).replace('.', '')}.1e100.net`;
   if (ip.startsWith('13.') || ip.startsWith('20.') || ip.startsWith('52.'))
