@@ -137,7 +137,9 @@ export function loadConfig(env: Env, expectedSource?: SourceName): PipelineConfi
       const names = sourceNames().filter((n) => n !== 'auto');
       problems.push(`SOURCE must be one of ${names.join(', ')}, got ${JSON.stringify(rawSource)}`);
     } else if (expectedSource !== undefined && source !== expectedSource) {
-      problems.push(`SOURCE is ${rawSource} (${source}) but this function reads ${expectedSource}`);
+      problems.push(
+        `SOURCE is ${rawSource}${rawSource === source ? '' : ` (${source})`} but this function reads ${expectedSource}`,
+      );
     } else if (rawSource !== source) {
       shape = rawSource;
     }

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import type { AlertGroup } from '../../lib/alert/types.ts';
 import { READ_CHUNK_BYTES, scanObject, splitRecords } from '../../lib/engine/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
+import { SOURCE_PLUGINS } from '../../lib/sources/index.ts';
 
 export type BenchPath = 'engine' | 'naive' | 'bound';
 
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
   } else {
     const result = await scanObject(input, {
       origin: file,
+      sources: SOURCE_PLUGINS,
       source,
       rule,
       mode: path === 'engine' ? 'fast' : 'full',

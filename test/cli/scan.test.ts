@@ -34,7 +34,7 @@ describe('scan command', () => {
         '',
       ].join('\n'),
     );
-    expect(out.stderr).toMatch(/a\.ndjson\.gz: falcon, \d+ bytes .*matched 2, groups 1/);
+    expect(out.stderr).toMatch(/a\.ndjson\.gz: falcon-fdr, \d+ bytes .*matched 2, groups 1/);
   });
 
   it('quotes fields per RFC 4180', async () => {
@@ -181,5 +181,85 @@ describe('scan --exceptions', () => {
       'WKS-7,CORP\\jdoe,powershell.exe,cdn.discordapp.com,1,2024-03-01T10:00:00.123Z,2024-03-01T10:00:00.123Z',
     ]);
     expect(out.stderr).toMatch(/matched 2 \(1 excepted\), groups 1/);
+  });
+});
+
+describe('scan: an input of no known shape is an error, never "nothing found"', () => {
+  const winlogbeat = JSON.stringify({
+    '@timestamp': '2024-03-01T10:00:00.123Z',
+    winlog: {
+      channel: 'Microsoft-Windows-Sysmon/Operational',
+      event_id: '22',
+      computer_name: 'WKS-7',
+      event_data: { QueryName: 'pastebin.com', Image: 'C:\\x\\powershell.exe' },
+    },
+  });
+
+  it.each([
+    [
+      'Winlogbeat read as Falcon',
+      'wlb.ndjson',
+      `${winlogbeat}\n`,
+      ['--source', 'falcon'],
+      /expected falcon content but the object looks like winlogbeat/,
+    ],
+    [
+      'a JSON file of something else',
+      'other.json',
+      '{"user": "alice", "action": "login"}\n{"user": "bob", "action": "logout"}\n',
+      [],
+      /not a log of any shape this reads \(tried sysmon-xml, nxlog, winlogbeat, cwl-firehose, falcon-fdr, falcon-logscale\)/,
+    ],
+    [
+      'a CSV',
+      'export.csv',
+      'host,user,domain\nWKS-7,jdoe,pastebin.com\n',
+      [],
+      /not a log of any shape/,
+    ],
+    [
+      'Falcon-looking lines that are not Falcon records',
+      'almost.ndjson',
+      // The first line names "event_simpleName" (as a value), so it sniffs as FDR.
+      '{"sensor": 1, "note": "event_simpleName"}\n{"other": true}\n',
+      ['--source', 'falcon-fdr'],
+      /none of its 2 records is a falcon-fdr event/,
+    ],
+  ])('refuses %s: says why and exits 1', async (_label, name, text, args, message) => {
+    // Prepare
+    const file = write(name, text);
+    // Act
+    const out = await npmRun('scan', ['--format', 'csv', ...args, file]);
+    // Assess
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/DAMAGED \(not-a-log\)/);
+    expect(out.stderr).toMatch(message);
+  });
+
+  it('lists every registered shape in --help', async () => {
+    // Act
+    const out = await npmRun('scan', ['--help']);
+    // Assess
+    for (const name of [
+      'sysmon-xml',
+      'nxlog',
+      'winlogbeat',
+      'cwl-firehose',
+      'falcon-fdr',
+      'falcon-logscale',
+    ])
+      expect(`${out.stdout}${out.stderr}`).toContain(name);
+  });
+
+  it('reads a Winlogbeat file by its own name', async () => {
+    // Prepare
+    const file = write('named.ndjson', `${winlogbeat}\n`);
+    // Act
+    const out = await npmRun('scan', ['--format', 'csv', '--source', 'winlogbeat', file]);
+    // Assess: no UtcTime in the event, so its time is @timestamp
+    expect(out.code).toBe(0);
+    expect(out.stdout.trim().split('\n').slice(1)).toEqual([
+      'WKS-7,,powershell.exe,pastebin.com,1,2024-03-01T10:00:00.123Z,2024-03-01T10:00:00.123Z',
+    ]);
   });
 });

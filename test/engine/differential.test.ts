@@ -6,6 +6,7 @@ import type { AlertGroup } from '../../lib/alert/types.ts';
 import { scanObject } from '../../lib/engine/index.ts';
 import type { ScanResult } from '../../lib/engine/types.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
+import { SOURCE_PLUGINS } from '../../lib/sources/index.ts';
 import { type GroupSummary, sortGroups, summarize } from '../bench/compare.ts';
 import { type BenchSource, generateBatch } from '../bench/generate.ts';
 import { datasetCases } from '../helpers/datasets.ts';
@@ -30,6 +31,7 @@ const realCases = datasetCases();
 function scan(file: string, mode: 'fast' | 'full'): Promise<ScanResult> {
   return scanObject(createReadStream(file), {
     origin: file,
+    sources: SOURCE_PLUGINS,
     source: 'auto',
     rule: defaultRule(),
     mode,

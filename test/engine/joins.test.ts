@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ScanLimits, type ScanObjectOptions, scanObject } from '../../lib/engine/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
+import { SOURCE_PLUGINS } from '../../lib/sources/index.ts';
 import { chunks, falconLines, sysmonDns } from './fixtures.ts';
 
 /**
@@ -60,7 +61,13 @@ function scanInput(
   mode: 'fast' | 'full',
   more: Partial<ScanObjectOptions> = {},
 ) {
-  return scanObject(input, { origin: 'joins', rule: defaultRule(), mode, ...more });
+  return scanObject(input, {
+    origin: 'joins',
+    sources: SOURCE_PLUGINS,
+    rule: defaultRule(),
+    mode,
+    ...more,
+  });
 }
 
 async function scan(lines: string[], mode: 'fast' | 'full', limits: Partial<ScanLimits> = {}) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlertGroup } from '../../lib/alert/index.ts';
 import { type SkippedRecord, scanObject } from '../../lib/engine/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
+import { SOURCE_PLUGINS } from '../../lib/sources/index.ts';
 import {
   chunks,
   falconGroup,
@@ -27,6 +28,7 @@ async function scan(parts: Uint8Array[], limits = {}) {
   const skips: SkippedRecord[] = [];
   const result = await scanObject(chunks(...parts), {
     origin: 'test://input',
+    sources: SOURCE_PLUGINS,
     rule,
     limits,
     onSkip: (s) => skips.push(s),
@@ -251,6 +253,7 @@ describe('Sysmon character references', () => {
     // Act
     const result = await scanObject(chunks(Buffer.from(create + sysmonDns('pastebin.com'))), {
       origin: 't',
+      sources: SOURCE_PLUGINS,
       rule,
     });
     // Assess

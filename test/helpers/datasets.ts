@@ -24,10 +24,10 @@ export interface DatasetCase {
   expected: string;
 }
 
-/** Every Sysmon and Falcon file of the dataset directories that exist here. */
+/** Every Sysmon and Falcon file, of every shape, of the dataset directories that exist here. */
 export const datasetCases = (): DatasetCase[] =>
   DATASET_DIRS.filter(existsSync).flatMap((dir) =>
-    ['sysmon', 'falcon']
+    ['sysmon', 'falcon', 'json']
       .map((sub) => join(dir, sub))
       .filter(existsSync)
       .flatMap((sub) => readdirSync(sub).map((f) => join(sub, f)))

@@ -520,8 +520,60 @@ describe('Functions: quarantine and damage', () => {
     expect(lines).toEqual([
       expect.objectContaining({
         type: 'damage',
-        reason: 'not-text',
+        reason: 'not-a-log',
+        message: 'expected falcon content but the object looks like sysmon-xml',
         origin: `s3://${stack.bucket}/falcon/wrong place.xml.gz`,
+        head: expect.stringMatching(/^<Event xmlns=/),
+      }),
+    ]);
+  });
+
+  it('quarantines a JSON log of no known shape instead of reporting nothing found', async () => {
+    // Prepare: web-server access logs as JSON lines, dropped under the sysmon prefix
+    const body =
+      `${JSON.stringify({ ts: '2024-03-05T10:00:00Z', path: '/', status: 200 })}\n`.repeat(50);
+    const object = await putObject(stack, 'sysmon/access.ndjson', body);
+    const errors: unknown[] = [];
+    const warnings: Array<Record<string, unknown>> = [];
+    const sysmon = createS3BatchHandler({
+      source: 'sysmon',
+      env: handlerEnv(stack),
+      logger: {
+        ...quietLogger(),
+        warn: (_m: unknown, ...extra: unknown[]) =>
+          warnings.push(extra[0] as Record<string, unknown>),
+        error: (...args: unknown[]) => errors.push(args),
+      },
+      metrics: quietMetrics(),
+      now: () => new Date('2024-03-05T12:00:00Z'),
+    });
+
+    // Act
+    const response = await sysmon(notificationFor('sqs-s3', object));
+
+    // Assess: not retried, not "0 findings": damage, logged and quarantined with the head
+    expect(response.batchItemFailures).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(warnings).toContainEqual(
+      expect.objectContaining({
+        key: 'sysmon/access.ndjson',
+        damage: expect.objectContaining({
+          reason: 'not-a-log',
+          message: expect.stringMatching(
+            /^not a log of any shape this reads \(tried sysmon-xml, nxlog, winlogbeat, cwl-firehose\)/,
+          ),
+        }),
+      }),
+    );
+    const lines = await readQuarantine(
+      stack,
+      'quarantine/sysmon/2024/03/05/sysmon/access.ndjson.jsonl.gz',
+    );
+    expect(lines).toEqual([
+      expect.objectContaining({
+        type: 'damage',
+        reason: 'not-a-log',
+        head: expect.stringContaining('"status":200'),
       }),
     ]);
   });

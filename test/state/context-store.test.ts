@@ -10,6 +10,7 @@ import {
   scanObject,
 } from '../../lib/engine/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
+import { SOURCE_PLUGINS } from '../../lib/sources/index.ts';
 import {
   createDynamoContextStore,
   type DynamoSend,
@@ -253,7 +254,13 @@ describe('Context store: cross-object joins with the real engine', () => {
     store: ContextStore,
     limits: Partial<ScanLimits> = {},
   ) {
-    const result = await scanObject(input, { origin, rule, contextStore: store, limits });
+    const result = await scanObject(input, {
+      origin,
+      sources: SOURCE_PLUGINS,
+      rule,
+      contextStore: store,
+      limits,
+    });
     return formatCsv(sortGroups(result.groups));
   }
   const bytes = async function* (text: string) {

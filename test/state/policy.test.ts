@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFinding } from '../../lib/alert/index.ts';
 import { scanObject } from '../../lib/engine/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
+import { SOURCE_PLUGINS } from '../../lib/sources/index.ts';
 import {
   type AlertDecision,
   createDynamoAlertPolicy,
@@ -464,7 +465,7 @@ describe('Alert policy: event-time windows', () => {
       (async function* () {
         yield Buffer.from(falcon);
       })(),
-      { origin: 'test://late', rule, windowMs: DAY_MS },
+      { origin: 'test://late', sources: SOURCE_PLUGINS, rule, windowMs: DAY_MS },
     );
     const policy = createDynamoAlertPolicy({
       client: db.client,
