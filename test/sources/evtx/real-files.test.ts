@@ -1,14 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  createEvtxParser,
-  type EvtxRecord,
-  type EvtxSkip,
-  type EvtxSummary,
-} from '../../../lib/sources/evtx/index.ts';
 import { SHARED_DATASETS } from '../../helpers/datasets.ts';
 import { readDump } from './dump.ts';
+import { parseEvtx } from './run.ts';
 
 // GPL samples (EVTX-ATTACK-SAMPLES): read from ../shared, never copied into the project.
 const NAMES = [
@@ -22,24 +17,6 @@ const cases = NAMES.map((name) => ({
   dump: join(SHARED_DATASETS, 'sysmon', `${name}.evtx.xml`),
 })).filter((c) => existsSync(c.evtx));
 
-interface Parsed {
-  records: EvtxRecord[];
-  skips: EvtxSkip[];
-  summary: EvtxSummary;
-}
-
-function parse(bytes: Uint8Array, sliceBytes: number, wantEvent?: (id: number) => boolean): Parsed {
-  const records: EvtxRecord[] = [];
-  const skips: EvtxSkip[] = [];
-  const parser = createEvtxParser({
-    onRecord: (r) => records.push(r),
-    onSkip: (s) => skips.push(s),
-    ...(wantEvent ? { wantEvent } : {}),
-  });
-  for (let i = 0; i < bytes.length; i += sliceBytes) parser.feed(bytes.subarray(i, i + sliceBytes));
-  return { records, skips, summary: parser.end() };
-}
-
 describe('EVTX parser: real Sysmon logs give what their python-evtx dumps say', () => {
   it('has the three shared EVTX files', () => {
     expect(cases.map((c) => c.name)).toEqual(NAMES);
@@ -49,7 +26,7 @@ describe('EVTX parser: real Sysmon logs give what their python-evtx dumps say', 
     // Prepare
     const expected = readDump(dump);
     // Act
-    const { records, skips, summary } = parse(readFileSync(evtx), Number.MAX_SAFE_INTEGER);
+    const { records, skips, summary } = parseEvtx(readFileSync(evtx), Number.MAX_SAFE_INTEGER);
     // Assess
     expect(skips).toEqual([]);
     expect(expected.length).toBeGreaterThan(0);
@@ -79,9 +56,9 @@ describe('EVTX parser: real Sysmon logs give what their python-evtx dumps say', 
     ({ evtx }) => {
       // Prepare
       const bytes = readFileSync(evtx);
-      const whole = parse(bytes, bytes.length);
+      const whole = parseEvtx(bytes, bytes.length);
       // Act
-      const sliced = [1, 7, 4096].map((n) => parse(bytes, n));
+      const sliced = [1, 7, 4096].map((n) => parseEvtx(bytes, n));
       // Assess
       for (const s of sliced) expect(s).toEqual(whole);
     },
@@ -93,7 +70,7 @@ describe('EVTX parser: real Sysmon logs give what their python-evtx dumps say', 
     const wanted = new Set([1, 3]);
     let asked = 0;
     // Act
-    const { records, summary } = parse(readFileSync(evtx), 65536, (id) => {
+    const { records, summary } = parseEvtx(readFileSync(evtx), 65536, (id) => {
       asked++;
       return wanted.has(id);
     });
