@@ -61,6 +61,7 @@ export interface BinXmlSink {
 /** A chunk's bytes (chunk-relative offsets) and the names resolved so far in it. */
 export class ChunkBytes {
   private readonly names = new Map<number, string>();
+  private readonly literals = new Map<number, string>();
 
   constructor(
     readonly b: Buffer,
@@ -80,6 +81,19 @@ export class ChunkBytes {
     return name;
   }
 
+  /**
+   * The text of a Value token in a template (a Data element's Name, say), rendered once per chunk:
+   * the same string each time also spares the engine re-hashing it as a property key.
+   */
+  literal(at: number, type: number, size: number): string {
+    let text = this.literals.get(at);
+    if (text === undefined) {
+      text = renderInlineValue(this.b, at, size, type);
+      this.literals.set(at, text);
+    }
+    return text;
+  }
+
   /** Bytes a name string written inline takes. */
   nameBytes(at: number): number {
     need(at, 8, this.limit, 'name');
@@ -95,45 +109,52 @@ function need(at: number, bytes: number, end: number, what: string): void {
 
 /** The substitution values of one template instance: offsets, sizes and types. */
 interface Substitutions {
-  at: Int32Array;
-  size: Int32Array;
-  type: Uint8Array;
+  count: number;
+  at: number[];
+  size: number[];
+  type: number[];
 }
 
-/** Walks one fragment ([start, end) of the chunk) into `sink`. */
-export function walkFragment(c: ChunkBytes, start: number, end: number, sink: BinXmlSink): void {
-  new Walker(c, sink).content(start, end, undefined, 0, false);
-}
+/**
+ * Walks fragments of a chunk into a sink. One walker serves a whole parse: the substitution
+ * arrays are kept per nesting level and reused, since records are walked one at a time.
+ */
+export class BinXmlWalker {
+  private c!: ChunkBytes;
+  private b!: Buffer;
+  private sink!: BinXmlSink;
+  private readonly pool: Substitutions[] = [];
+  private level = 0;
+  /** The text the last text token rendered, when it was wanted. */
+  private lastText: string | undefined;
 
-class Walker {
-  private readonly b: Buffer;
-  private readonly emitText = (v: string): void => this.sink.text(v);
-
-  constructor(
-    private readonly c: ChunkBytes,
-    private readonly sink: BinXmlSink,
-  ) {
+  /** Walks the fragment in [start, end) of the chunk. */
+  walk(c: ChunkBytes, start: number, end: number, sink: BinXmlSink): void {
+    this.c = c;
     this.b = c.b;
+    this.sink = sink;
+    this.level = 0;
+    this.content(start, end, undefined, 0, false);
   }
 
   /** Tokens until end of stream (or the end of the enclosing element); returns the next offset. */
-  content(
+  private content(
     pos: number,
     end: number,
     subs: Substitutions | undefined,
     depth: number,
     inElement: boolean,
   ): number {
-    if (depth > MAX_BINXML_DEPTH)
+    if (depth > MAX_BINXML_DEPTH) {
       throw new EvtxBinXmlError(`nesting deeper than ${MAX_BINXML_DEPTH}`);
+    }
     const { b, sink } = this;
     while (!sink.stop) {
       if (pos >= end) {
         if (inElement) throw new EvtxBinXmlError(`element not closed before offset ${end}`);
         return pos;
       }
-      const token = b[pos]!;
-      switch (token & 0x0f) {
+      switch (b[pos]! & 0x0f) {
         case TOKEN.endOfStream:
           if (inElement) throw new EvtxBinXmlError(`end of stream inside an element at ${pos}`);
           return pos + 1;
@@ -156,40 +177,44 @@ class Walker {
           pos += 4;
           break;
         default:
-          pos = this.textToken(pos, end, sink.wantsText(), this.emitText);
+          pos = this.textToken(pos, end, sink.wantsText());
+          if (this.lastText !== undefined) sink.text(this.lastText);
       }
     }
     return pos;
   }
 
-  /** Value, character/entity reference, CDATA or processing instruction: rendered as text. */
-  private textToken(pos: number, end: number, wants: boolean, emit: (v: string) => void): number {
+  /**
+   * Value, character/entity reference, CDATA or processing instruction: rendered into
+   * `lastText` when wanted (python-evtx writes references escaped, so its dump reads back as
+   * the reference's own text).
+   */
+  private textToken(pos: number, end: number, wants: boolean): number {
     const b = this.b;
     const token = b[pos]! & 0x0f;
+    this.lastText = undefined;
     switch (token) {
       case TOKEN.value: {
         need(pos, 2, end, 'value');
         const type = b[pos + 1]!;
         const size = inlineValueSize(b, pos + 2, type);
         need(pos + 2, size, end, 'value');
-        if (wants) emit(renderInlineValue(b, pos + 2, size, type));
+        if (wants) this.lastText = this.c.literal(pos + 2, type, size);
         return pos + 2 + size;
       }
       case TOKEN.charRef:
         need(pos, 3, end, 'character reference');
-        // python-evtx escapes the reference it writes, so its dump reads back as this text.
         if (wants)
-          emit(
-            `&#x${b
-              .readUInt16LE(pos + 1)
-              .toString(16)
-              .padStart(4, '0')};`,
-          );
+          this.lastText = `&#x${b
+            .readUInt16LE(pos + 1)
+            .toString(16)
+            .padStart(4, '0')};`;
         return pos + 3;
       case TOKEN.entityRef:
       case TOKEN.piTarget: {
-        const [name, next] = this.nameRef(pos, end);
-        if (wants) emit(token === TOKEN.entityRef ? `&${name};` : `<?${name}`);
+        const next = this.nameRef(pos, end);
+        const name = this.c.name(b.readUInt32LE(pos + 1));
+        if (wants) this.lastText = token === TOKEN.entityRef ? `&${name};` : `<?${name}`;
         return next;
       }
       case TOKEN.cdata:
@@ -198,8 +223,10 @@ class Walker {
         const n = b.readUInt16LE(pos + 1);
         const bytes = token === TOKEN.cdata ? n : 2 * n;
         need(pos + 3, bytes, end, 'text');
-        const s = b.toString('utf16le', pos + 3, pos + 3 + bytes);
-        if (wants) emit(token === TOKEN.cdata ? s : ` ${s}?>`);
+        if (wants) {
+          const s = b.toString('utf16le', pos + 3, pos + 3 + bytes);
+          this.lastText = token === TOKEN.cdata ? s : ` ${s}?>`;
+        }
         return pos + 3 + bytes;
       }
       default:
@@ -209,14 +236,17 @@ class Walker {
     }
   }
 
-  /** A token holding a name offset (4 bytes after the token), the name inline when it follows. */
-  private nameRef(pos: number, end: number): [string, number] {
+  /** Offset after a token holding a name offset (4 bytes), the name inline when it lies ahead. */
+  private nameRef(pos: number, end: number): number {
     need(pos, 5, end, 'name reference');
     const at = this.b.readUInt32LE(pos + 1);
-    const next = at > pos ? pos + 5 + this.c.nameBytes(at) : pos + 5;
-    return [this.c.name(at), next];
+    return at > pos ? pos + 5 + this.c.nameBytes(at) : pos + 5;
   }
 
+  /**
+   * OpenStartElement: token, dependency id (2), data size (4), name offset (4), the name when
+   * inline, the attribute list size (4) when the token says attributes follow.
+   */
   private element(
     pos: number,
     end: number,
@@ -230,24 +260,23 @@ class Walker {
     if (b[pos]! & HAS_ATTRIBUTES) p += 4;
     sink.start(this.c.name(nameAt));
     while (p < end && (b[p]! & 0x0f) === TOKEN.attribute) {
-      const [name, valueAt] = this.nameRef(p, end);
+      const valueAt = this.nameRef(p, end);
+      const name = this.c.name(b.readUInt32LE(p + 1));
       need(valueAt, 1, end, 'attribute value');
       const wanted = sink.wantsAttr(name);
-      let value = '';
       // python-evtx reads one token as the value (a Value or a substitution, usually).
-      p = this.attributeValue(valueAt, end, subs, wanted, (v) => {
-        value = v;
-      });
-      if (wanted) sink.attr(name, value);
+      p = this.attributeValue(valueAt, end, subs, wanted);
+      if (wanted) sink.attr(name, this.lastText ?? '');
     }
     need(p, 1, end, 'element');
     const close = b[p]! & 0x0f;
     if (close === TOKEN.closeEmptyElement) p += 1;
     else if (close === TOKEN.closeStartElement) p = this.content(p + 1, end, subs, depth, true);
-    else
+    else {
       throw new EvtxBinXmlError(
         `unexpected token 0x${close.toString(16)} closing a start tag at ${p}`,
       );
+    }
     sink.end();
     return p;
   }
@@ -257,42 +286,41 @@ class Walker {
     end: number,
     subs: Substitutions | undefined,
     wanted: boolean,
-    emit: (v: string) => void,
   ): number {
     const token = this.b[pos]! & 0x0f;
     if (token === TOKEN.normalSubstitution || token === TOKEN.optionalSubstitution) {
       need(pos, 4, end, 'substitution');
-      if (wanted) emit(this.substitutionText(this.b.readUInt16LE(pos + 1), subs));
+      this.lastText = wanted
+        ? this.substitutionText(this.b.readUInt16LE(pos + 1), subs)
+        : undefined;
       return pos + 4;
     }
-    return this.textToken(pos, end, wanted, emit);
+    return this.textToken(pos, end, wanted);
   }
 
   /** A substitution as text; Binary XML in an attribute gives an empty value. */
   private substitutionText(index: number, subs: Substitutions | undefined): string {
-    const i = this.checkIndex(index, subs);
-    const type = subs!.type[i]!;
+    const s = this.checked(index, subs);
+    const type = s.type[index]!;
     if (type === VALUE_TYPE.binXml) return '';
-    return renderValue(this.b, subs!.at[i]!, subs!.size[i]!, type);
+    return renderValue(this.b, s.at[index]!, s.size[index]!, type);
   }
 
   /** A substitution in element content: nested Binary XML is walked, any other value is text. */
   private substitutionContent(index: number, subs: Substitutions | undefined, depth: number): void {
-    const i = this.checkIndex(index, subs);
-    const at = subs!.at[i]!;
-    const size = subs!.size[i]!;
-    if (subs!.type[i] === VALUE_TYPE.binXml) {
-      this.content(at, at + size, undefined, depth, false);
-    } else if (this.sink.wantsText()) {
-      this.sink.text(renderValue(this.b, at, size, subs!.type[i]!));
-    }
+    const s = this.checked(index, subs);
+    const at = s.at[index]!;
+    const size = s.size[index]!;
+    const type = s.type[index]!;
+    if (type === VALUE_TYPE.binXml) this.content(at, at + size, undefined, depth, false);
+    else if (this.sink.wantsText()) this.sink.text(renderValue(this.b, at, size, type));
   }
 
-  private checkIndex(index: number, subs: Substitutions | undefined): number {
-    if (subs === undefined || index >= subs.at.length) {
-      throw new EvtxBinXmlError(`substitution ${index} of ${subs?.at.length ?? 0} values`);
+  private checked(index: number, subs: Substitutions | undefined): Substitutions {
+    if (subs === undefined || index >= subs.count) {
+      throw new EvtxBinXmlError(`substitution ${index} of ${subs?.count ?? 0} values`);
     }
-    return index;
+    return subs;
   }
 
   /**
@@ -309,22 +337,24 @@ class Walker {
     need(bodyStart, bodyEnd - bodyStart, this.c.limit, 'template definition');
     // python-evtx's rule: a definition offset past the instance means the definition is inline.
     const p = definition > pos ? pos + 10 + (bodyEnd - definition) : pos + 10;
-    const [subs, next] = this.substitutions(p, end);
-    this.content(bodyStart, bodyEnd, subs, depth, false);
+    const subs = this.pool[this.level] ?? { count: 0, at: [], size: [], type: [] };
+    this.pool[this.level] = subs;
+    const next = this.substitutions(p, end, subs);
+    this.level++;
+    try {
+      this.content(bodyStart, bodyEnd, subs, depth, false);
+    } finally {
+      this.level--;
+    }
     return next;
   }
 
   /** Count (4), then a (size 2, type 1, pad 1) descriptor per value, then the values. */
-  private substitutions(pos: number, end: number): [Substitutions, number] {
+  private substitutions(pos: number, end: number, subs: Substitutions): number {
     const b = this.b;
     need(pos, 4, end, 'substitution array');
     const count = b.readUInt32LE(pos);
     need(pos + 4, 4 * count, end, 'substitution descriptors');
-    const subs: Substitutions = {
-      at: new Int32Array(count),
-      size: new Int32Array(count),
-      type: new Uint8Array(count),
-    };
     let value = pos + 4 + 4 * count;
     for (let i = 0, d = pos + 4; i < count; i++, d += 4) {
       const size = b.readUInt16LE(d);
@@ -333,7 +363,8 @@ class Walker {
       subs.type[i] = b[d + 2]!;
       value += size;
     }
+    subs.count = count;
     need(pos, value - pos, end, 'substitution values');
-    return [subs, value];
+    return value;
   }
 }

@@ -1,4 +1,4 @@
-import { ChunkBytes, walkFragment } from './binxml.ts';
+import { BinXmlWalker, ChunkBytes } from './binxml.ts';
 import {
   CHUNK_BYTES,
   CHUNK_HEADER_BYTES,
@@ -51,6 +51,7 @@ export function createEvtxParser(options: EvtxParserOptions): EvtxParser {
   let headerFill = 0;
   let chunkFill = 0;
   let chunkIndex = 0;
+  const walker = new BinXmlWalker();
   const probe = new RecordCollector(true);
   const collector = new RecordCollector(false);
   const summary: EvtxSummary = {
@@ -196,7 +197,7 @@ export function createEvtxParser(options: EvtxParserOptions): EvtxParser {
     try {
       if (wantEvent) {
         probe.reset();
-        walkFragment(cur.c, start, end, probe);
+        walker.walk(cur.c, start, end, probe);
         const id = numericId(probe.fields.eventId);
         if (id === undefined) {
           skip('no-event-id', { message: 'the record has no numeric System/EventID', ...at });
@@ -209,7 +210,7 @@ export function createEvtxParser(options: EvtxParserOptions): EvtxParser {
         }
       }
       collector.reset();
-      walkFragment(cur.c, start, end, collector);
+      walker.walk(cur.c, start, end, collector);
     } catch (err) {
       skip('binxml', { message: `Binary XML: ${(err as Error).message}`, ...at });
       return;

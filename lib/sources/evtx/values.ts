@@ -125,8 +125,18 @@ function utf16(b: Buffer, at: number, size: number): string {
       .swap16()
       .toString('utf16le');
   }
-  return b.toString('utf16le', at, at + n);
+  return ucs2(b, at, at + n);
 }
+
+/**
+ * Buffer's UTF-16LE decoder without `toString`'s argument handling, which costs as much as the
+ * decoding for the short strings of event data.
+ */
+const ucs2: (b: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as { ucs2Slice?: unknown }).ucs2Slice === 'function'
+    ? (b, start, end) =>
+        (b as unknown as { ucs2Slice(s: number, e: number): string }).ucs2Slice(start, end)
+    : (b, start, end) => b.toString('utf16le', start, end);
 
 /**
  * Renders a substitution value of `size` bytes at `at`. Binary XML (0x21) is structure, not
@@ -202,8 +212,12 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
 
 /** `{33221100-5544-7766-8899-aabbccddeeff}`: lower case, the first three groups little-endian. */
 export function renderGuid(b: Uint8Array, at: number): string {
-  const h = (i: number): string => HEX[b[at + i]!]!;
-  return `{${h(3)}${h(2)}${h(1)}${h(0)}-${h(5)}${h(4)}-${h(7)}${h(6)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}}`;
+  return (
+    `{${HEX[b[at + 3]!]}${HEX[b[at + 2]!]}${HEX[b[at + 1]!]}${HEX[b[at]!]}` +
+    `-${HEX[b[at + 5]!]}${HEX[b[at + 4]!]}-${HEX[b[at + 7]!]}${HEX[b[at + 6]!]}` +
+    `-${HEX[b[at + 8]!]}${HEX[b[at + 9]!]}-${HEX[b[at + 10]!]}${HEX[b[at + 11]!]}` +
+    `${HEX[b[at + 12]!]}${HEX[b[at + 13]!]}${HEX[b[at + 14]!]}${HEX[b[at + 15]!]}}`
+  );
 }
 
 /** `S-1-5-21-…`: a 48-bit big-endian authority, then little-endian 32-bit sub-authorities. */
@@ -281,8 +295,15 @@ export function renderFiletime(low: number, high: number): string {
  * microseconds, so 123 ms is written `.000123`; this keeps that to match its dumps.
  */
 function renderSystemtime(b: Buffer, at: number): string {
-  const f = (i: number): number => b.readUInt16LE(at + 2 * i);
-  const [y, mo, d, h, mi, s, ms] = [f(0), f(1), f(3), f(4), f(5), f(6), f(7)];
+  const [y, mo, d, h, mi, s, ms] = [0, 1, 3, 4, 5, 6, 7].map((i) => b.readUInt16LE(at + 2 * i)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const daysInMonth =
     new Date(Date.UTC(2000, mo, 0)).getUTCDate() + (mo === 2 && !leap(y) ? -1 : 0);
   const valid = y >= 1 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth;
