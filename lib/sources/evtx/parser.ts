@@ -24,12 +24,25 @@ const RECORD_HEADER_BYTES = 24;
 /** The smallest record: its header and the size copy at its end. */
 const MIN_RECORD_BYTES = RECORD_HEADER_BYTES + 4;
 
-const isRecordMagic = (b: Buffer, at: number): boolean =>
-  b[at] === 0x2a && b[at + 1] === 0x2a && b[at + 2] === 0 && b[at + 3] === 0;
+/**
+ * The EVTX push parser: feed it the file's bytes in slices of any size; it keeps one 4 KiB header
+ * block and one 64 KiB chunk at a time, reads each chunk when it is whole, and reports every valid
+ * record and every skipped piece of damage. It does no I/O and never throws on bad input.
+ */
+export function createEvtxParser(options: EvtxParserOptions): EvtxParser {
+  const reader = new EvtxReader(options);
+  return { feed: (bytes) => reader.feed(bytes), end: () => reader.end() };
+}
 
-/** Where the cursor in a chunk's records stands. */
-interface ChunkCursor {
+/** A skip without its reason. */
+type SkipPlace = Omit<EvtxSkip, 'reason'>;
+/** Where in the file a chunk is. */
+type ChunkPlace = Pick<EvtxSkip, 'chunk' | 'offset'>;
+
+/** A chunk whose records are being read. */
+interface ChunkInRead {
   c: ChunkBytes;
+  h: ChunkHeader;
   /** File offset of the chunk. */
   base: number;
   index: number;
@@ -39,22 +52,16 @@ interface ChunkCursor {
   cut: boolean;
 }
 
-/**
- * The EVTX push parser: feed it the file's bytes in slices of any size; it keeps one 4 KiB header
- * block and one 64 KiB chunk at a time, reads each chunk when it is whole, and reports every valid
- * record and every skipped piece of damage. It does no I/O and never throws on bad input.
- */
-export function createEvtxParser(options: EvtxParserOptions): EvtxParser {
-  const { onRecord, onSkip, wantEvent } = options;
-  const header = Buffer.alloc(FILE_HEADER_BYTES);
-  const chunk = Buffer.alloc(CHUNK_BYTES);
-  let headerFill = 0;
-  let chunkFill = 0;
-  let chunkIndex = 0;
-  const walker = new BinXmlWalker();
-  const probe = new RecordCollector(true);
-  const collector = new RecordCollector(false);
-  const summary: EvtxSummary = {
+class EvtxReader {
+  private readonly header = Buffer.alloc(FILE_HEADER_BYTES);
+  private readonly chunk = Buffer.alloc(CHUNK_BYTES);
+  private headerFill = 0;
+  private chunkFill = 0;
+  private chunkIndex = 0;
+  private readonly walker = new BinXmlWalker();
+  private readonly probe = new RecordCollector(true);
+  private readonly collector = new RecordCollector(false);
+  private readonly summary: EvtxSummary = {
     bytes: 0,
     chunks: 0,
     headerChunkCount: undefined,
@@ -68,82 +75,128 @@ export function createEvtxParser(options: EvtxParserOptions): EvtxParser {
     skips: {},
   };
 
-  const skip = (reason: EvtxSkipReason, s: Omit<EvtxSkip, 'reason'>): void => {
-    summary.skipped++;
-    summary.skips[reason] = (summary.skips[reason] ?? 0) + 1;
-    onSkip({ reason, ...s });
-  };
+  constructor(private readonly options: EvtxParserOptions) {}
 
-  const readHeader = (): void => {
-    const h = readFileHeader(header);
+  feed(input: Uint8Array): void {
+    this.summary.bytes += input.length;
+    let i = 0;
+    while (i < input.length && this.headerFill < FILE_HEADER_BYTES) {
+      const n = Math.min(FILE_HEADER_BYTES - this.headerFill, input.length - i);
+      this.header.set(input.subarray(i, i + n), this.headerFill);
+      this.headerFill += n;
+      i += n;
+      if (this.headerFill === FILE_HEADER_BYTES) this.readHeader();
+    }
+    while (i < input.length) {
+      const n = Math.min(CHUNK_BYTES - this.chunkFill, input.length - i);
+      this.chunk.set(input.subarray(i, i + n), this.chunkFill);
+      this.chunkFill += n;
+      i += n;
+      if (this.chunkFill === CHUNK_BYTES) this.nextChunk();
+    }
+  }
+
+  end(): EvtxSummary {
+    if (this.headerFill < FILE_HEADER_BYTES) {
+      const message = `the input ends after ${this.headerFill} bytes, inside the 4 KiB file header`;
+      this.skip('file-header', { message, chunk: 0, offset: 0 });
+    } else if (this.chunkFill > 0) {
+      this.nextChunk();
+    }
+    return { ...this.summary, skips: { ...this.summary.skips } };
+  }
+
+  private skip(reason: EvtxSkipReason, place: SkipPlace): void {
+    this.summary.skipped++;
+    this.summary.skips[reason] = (this.summary.skips[reason] ?? 0) + 1;
+    this.options.onSkip({ reason, ...place });
+  }
+
+  private readHeader(): void {
+    const h = readFileHeader(this.header);
     if ('problem' in h) {
-      skip('file-header', { message: `${h.message}; chunks are read anyway`, chunk: 0, offset: 0 });
+      this.skip('file-header', {
+        message: `${h.message}; chunks are read anyway`,
+        chunk: 0,
+        offset: 0,
+      });
       return;
     }
-    summary.headerChunkCount = h.chunkCount;
-    summary.dirty = h.dirty;
-  };
+    this.summary.headerChunkCount = h.chunkCount;
+    this.summary.dirty = h.dirty;
+  }
 
-  /** Reads the chunk buffer's first `length` bytes (64 KiB, or less at the end of the input). */
-  const readChunk = (length: number): void => {
-    const base = FILE_HEADER_BYTES + chunkIndex * CHUNK_BYTES;
-    const at = { chunk: chunkIndex, offset: base };
-    const b = chunk.subarray(0, length);
+  /** Reads the chunk buffer (64 KiB, or less at the end of the input) and empties it. */
+  private nextChunk(): void {
+    const length = this.chunkFill;
+    const base = FILE_HEADER_BYTES + this.chunkIndex * CHUNK_BYTES;
+    const place = { chunk: this.chunkIndex, offset: base };
+    this.chunkFill = 0;
+    this.chunkIndex++;
+    const b = this.chunk.subarray(0, length);
     if (!isChunk(b)) {
-      if (length === CHUNK_BYTES && isBlankChunk(b)) summary.blankChunks++;
-      else if (length === CHUNK_BYTES)
-        skip('chunk-magic', { message: 'a 64 KiB block without the ElfChnk signature', ...at });
-      else if (b.some((x) => x !== 0))
-        skip('trailing-bytes', {
-          message: `${length} bytes after the last chunk are not a chunk`,
-          ...at,
-        });
+      this.notAChunk(b, place);
       return;
     }
     if (length < CHUNK_HEADER_BYTES) {
-      skip('record-truncated', {
-        message: `the input ends ${length} bytes into a chunk header`,
-        ...at,
-      });
+      const message = `the input ends ${length} bytes into a chunk header`;
+      this.skip('record-truncated', { message, ...place });
       return;
     }
     const h = readChunkHeader(b);
     if ('problem' in h) {
-      skip('chunk-header-checksum', { message: `${h.message}: chunk skipped`, ...at });
+      this.skip('chunk-header-checksum', {
+        message: `${h.message}: chunk skipped`,
+        ...place,
+      });
       return;
     }
     const cut = length < h.freeSpaceOffset;
     const bad = cut ? undefined : checkChunkData(b, h);
     if (bad) {
-      skip('chunk-data-checksum', { message: `${bad.message}: ${recordSpan(h)} skipped`, ...at });
+      const message = `${bad.message}: ${recordSpan(h)} skipped`;
+      this.skip('chunk-data-checksum', { message, ...place });
       return;
     }
-    summary.chunks++;
-    const count = summary.headerChunkCount;
-    if (count !== undefined && chunkIndex >= count) summary.chunksPastHeaderCount++;
-    const c = new ChunkBytes(chunk, length);
-    readRecords({ c, base, index: chunkIndex, dataEnd: cut ? length : h.freeSpaceOffset, cut }, h);
-  };
+    this.summary.chunks++;
+    const count = this.summary.headerChunkCount;
+    if (count !== undefined && place.chunk >= count) this.summary.chunksPastHeaderCount++;
+    const c = new ChunkBytes(this.chunk, length);
+    this.readRecords({
+      c,
+      h,
+      base,
+      index: place.chunk,
+      dataEnd: cut ? length : h.freeSpaceOffset,
+      cut,
+    });
+  }
 
-  const readRecords = (cur: ChunkCursor, h: ChunkHeader): void => {
-    const b = cur.c.b;
+  /** A block without the chunk signature: a blank slot, garbage, or bytes after the last chunk. */
+  private notAChunk(b: Buffer, place: ChunkPlace): void {
+    if (b.length === CHUNK_BYTES && isBlankChunk(b)) this.summary.blankChunks++;
+    else if (b.length === CHUNK_BYTES) {
+      this.skip('chunk-magic', {
+        message: 'a 64 KiB block without the ElfChnk signature',
+        ...place,
+      });
+    } else if (b.some((x) => x !== 0)) {
+      const message = `${b.length} bytes after the last chunk are not a chunk`;
+      this.skip('trailing-bytes', { message, ...place });
+    }
+  }
+
+  private readRecords(k: ChunkInRead): void {
+    const b = k.c.b;
     let pos = CHUNK_HEADER_BYTES;
-    let cutReported = false;
-    while (pos < cur.dataEnd) {
-      const at = { chunk: cur.index, offset: cur.base + pos };
-      if (pos + RECORD_HEADER_BYTES > cur.dataEnd) {
-        if (!cur.cut)
-          skip('record-size', {
-            message: `${cur.dataEnd - pos} bytes left over after the last record`,
-            ...at,
-          });
-        break;
-      }
+    while (pos < k.dataEnd) {
+      const place = { chunk: k.index, offset: k.base + pos };
+      if (pos + RECORD_HEADER_BYTES > k.dataEnd) break;
       if (!isRecordMagic(b, pos)) {
-        const next = resync(b, pos + 1, cur.dataEnd);
-        skip('record-magic', {
+        const next = resync(b, pos + 1, k.dataEnd);
+        this.skip('record-magic', {
           message: `no record signature; ${next - pos} bytes skipped`,
-          ...at,
+          ...place,
         });
         pos = next;
         continue;
@@ -151,129 +204,90 @@ export function createEvtxParser(options: EvtxParserOptions): EvtxParser {
       const size = b.readUInt32LE(pos + 4);
       const record = b.readUInt32LE(pos + 8) + b.readUInt32LE(pos + 12) * 2 ** 32;
       if (
-        cur.cut &&
+        k.cut &&
         size >= MIN_RECORD_BYTES &&
-        pos + size > cur.dataEnd &&
-        pos + size <= h.freeSpaceOffset
+        pos + size > k.dataEnd &&
+        pos + size <= k.h.freeSpaceOffset
       ) {
-        skip('record-truncated', {
-          message: `the input ends ${cur.dataEnd - pos} bytes into a record of ${size}`,
-          record,
-          ...at,
-        });
-        cutReported = true;
-        break;
+        const message = `the input ends ${k.dataEnd - pos} bytes into a record of ${size}`;
+        this.skip('record-truncated', { message, record, ...place });
+        return;
       }
       if (
         size < MIN_RECORD_BYTES ||
-        pos + size > cur.dataEnd ||
+        pos + size > k.dataEnd ||
         b.readUInt32LE(pos + size - 4) !== size
       ) {
-        const next = resync(b, pos + 1, cur.dataEnd);
-        skip('record-size', {
-          message: `record size ${size} is impossible or differs from its copy; ${next - pos} bytes skipped`,
-          record,
-          ...at,
-        });
+        const next = resync(b, pos + 1, k.dataEnd);
+        const message = `record size ${size} is impossible or differs from its copy; ${next - pos} bytes skipped`;
+        this.skip('record-size', { message, record, ...place });
         pos = next;
         continue;
       }
-      readRecord(cur, pos, size, record);
+      this.readRecord(k, pos, size, record);
       pos += size;
     }
-    if (cur.cut && !cutReported) {
-      const at = { chunk: cur.index, offset: cur.base + cur.dataEnd };
-      skip('record-truncated', {
-        message: `the input ends ${h.freeSpaceOffset - cur.dataEnd} bytes before the chunk's record data does`,
-        ...at,
-      });
-    }
-  };
+    this.endOfRecords(k, pos);
+  }
 
-  const readRecord = (cur: ChunkCursor, pos: number, size: number, record: number): void => {
-    const at = { chunk: cur.index, record, offset: cur.base + pos };
+  /** What is left after the last record: a cut, or bytes no record starts in. */
+  private endOfRecords(k: ChunkInRead, pos: number): void {
+    if (k.cut) {
+      const message = `the input ends ${k.h.freeSpaceOffset - k.dataEnd} bytes before the chunk's record data does`;
+      this.skip('record-truncated', { message, chunk: k.index, offset: k.base + k.dataEnd });
+    } else if (pos < k.dataEnd) {
+      const message = `${k.dataEnd - pos} bytes left over after the last record`;
+      this.skip('record-size', { message, chunk: k.index, offset: k.base + pos });
+    }
+  }
+
+  private readRecord(k: ChunkInRead, pos: number, size: number, record: number): void {
+    const place = { chunk: k.index, record, offset: k.base + pos };
     const start = pos + RECORD_HEADER_BYTES;
     const end = pos + size - 4;
+    const { wantEvent, onRecord } = this.options;
     try {
       if (wantEvent) {
-        probe.reset();
-        walker.walk(cur.c, start, end, probe);
-        const id = numericId(probe.fields.eventId);
-        if (id === undefined) {
-          skip('no-event-id', { message: 'the record has no numeric System/EventID', ...at });
-          return;
-        }
-        if (!wantEvent(id)) {
-          summary.records++;
-          summary.filtered++;
+        this.probe.reset();
+        this.walker.walk(k.c, start, end, this.probe);
+        const id = numericId(this.probe.fields.eventId);
+        if (id !== undefined && !wantEvent(id)) {
+          this.summary.records++;
+          this.summary.filtered++;
           return;
         }
       }
-      collector.reset();
-      walker.walk(cur.c, start, end, collector);
+      this.collector.reset();
+      this.walker.walk(k.c, start, end, this.collector);
     } catch (err) {
-      skip('binxml', { message: `Binary XML: ${(err as Error).message}`, ...at });
+      this.skip('binxml', { message: `Binary XML: ${(err as Error).message}`, ...place });
       return;
     }
-    const f = collector.fields;
+    const f = this.collector.fields;
     const eventId = numericId(f.eventId);
     if (eventId === undefined) {
-      skip('no-event-id', { message: 'the record has no numeric System/EventID', ...at });
+      this.skip('no-event-id', {
+        message: 'the record has no numeric System/EventID',
+        ...place,
+      });
       return;
     }
-    summary.records++;
-    summary.rendered++;
+    this.summary.records++;
+    this.summary.rendered++;
     onRecord({
       recordId: numericId(f.eventRecordId) ?? record,
-      offset: cur.base + pos,
+      offset: k.base + pos,
       eventId,
       computer: f.computer,
       systemTime: f.systemTime,
       data: f.data,
       ...(f.channel === undefined ? {} : { channel: f.channel }),
     });
-  };
-
-  return {
-    feed(input: Uint8Array): void {
-      summary.bytes += input.length;
-      let i = 0;
-      while (i < input.length) {
-        if (headerFill < FILE_HEADER_BYTES) {
-          const n = Math.min(FILE_HEADER_BYTES - headerFill, input.length - i);
-          header.set(input.subarray(i, i + n), headerFill);
-          headerFill += n;
-          i += n;
-          if (headerFill === FILE_HEADER_BYTES) readHeader();
-          continue;
-        }
-        const n = Math.min(CHUNK_BYTES - chunkFill, input.length - i);
-        chunk.set(input.subarray(i, i + n), chunkFill);
-        chunkFill += n;
-        i += n;
-        if (chunkFill === CHUNK_BYTES) {
-          readChunk(CHUNK_BYTES);
-          chunkFill = 0;
-          chunkIndex++;
-        }
-      }
-    },
-    end(): EvtxSummary {
-      if (headerFill < FILE_HEADER_BYTES) {
-        skip('file-header', {
-          message: `the input ends after ${headerFill} bytes, inside the 4 KiB file header`,
-          chunk: 0,
-          offset: 0,
-        });
-      } else if (chunkFill > 0) {
-        readChunk(chunkFill);
-        chunkFill = 0;
-        chunkIndex++;
-      }
-      return { ...summary, skips: { ...summary.skips } };
-    },
-  };
+  }
 }
+
+const isRecordMagic = (b: Buffer, at: number): boolean =>
+  b[at] === 0x2a && b[at + 1] === 0x2a && b[at + 2] === 0 && b[at + 3] === 0;
 
 /** The next offset holding a record signature whose size and size copy agree, or `end`. */
 function resync(b: Buffer, from: number, end: number): number {
