@@ -1,3 +1,4 @@
+import { EvtxBinXmlError } from './errors.ts';
 import { inlineValueSize, renderInlineValue, renderValue, VALUE_TYPE } from './values.ts';
 
 /**
@@ -38,14 +39,6 @@ const HAS_ATTRIBUTES = 0x40;
 
 /** Bytes of a template definition's header: next offset, GUID, data size. */
 const TEMPLATE_HEADER_BYTES = 24;
-
-/** A record whose Binary XML cannot be read; the parser turns it into a located skip. */
-export class EvtxBinXmlError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EvtxBinXmlError';
-  }
-}
 
 /** What the walker reports; `stop` set by the sink ends the walk early. */
 export interface BinXmlSink {

@@ -1,3 +1,5 @@
+import { EvtxValueError } from './errors.ts';
+
 /**
  * Substitution and value types of Binary XML, rendered as text exactly as python-evtx's XML dump
  * writes them (Evtx/Nodes.py `*TypeNode.string()` then Views.py `escape_value`), because the
@@ -54,14 +56,6 @@ const FIXED_SIZE: Readonly<Record<number, number>> = {
   [VALUE_TYPE.hex32]: 4,
   [VALUE_TYPE.hex64]: 8,
 };
-
-/** Thrown for a value that cannot be read; the parser turns it into a located record skip. */
-export class EvtxValueError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EvtxValueError';
-  }
-}
 
 /**
  * Size of a value written inline after a Value token (no size descriptor): strings carry a
