@@ -100,14 +100,19 @@ export function renderInlineValue(b: Buffer, at: number, size: number, type: num
 // python-evtx's escape_value drops these (after turning non-ASCII into character references,
 // so only ASCII controls other than tab, LF and CR are lost): https://www.w3.org/TR/xml11/#charsets
 const RESTRICTED = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
-const RESTRICTED_TEST = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+/** The restricted characters and CR: the only ones a dump does not give back as written. */
+const NOT_AS_WRITTEN = /[\x01-\x08\x0b-\x1f\x7f]/;
 
-/** A string as the dump holds it: trailing NULs stripped, restricted controls removed. */
+/**
+ * A string as the XML path reads it from a python-evtx dump: trailing NULs stripped (by
+ * python-evtx), restricted controls removed (by its escaping), and CR LF or a lone CR read as LF
+ * (by the XML parser: https://www.w3.org/TR/xml/#sec-line-ends).
+ */
 export function dumpedText(s: string): string {
   let end = s.length;
   while (end > 0 && s.charCodeAt(end - 1) === 0) end--;
   const t = end === s.length ? s : s.slice(0, end);
-  return RESTRICTED_TEST.test(t) ? t.replace(RESTRICTED, '') : t;
+  return NOT_AS_WRITTEN.test(t) ? t.replace(RESTRICTED, '').replace(/\r\n?/g, '\n') : t;
 }
 
 /** UTF-16 as Python's `utf16` codec reads it: a leading byte-order mark is honoured and dropped. */

@@ -82,6 +82,19 @@ describe('EVTX parser: bounds', () => {
     expect(out.skips[0]?.message).toContain(`nesting deeper than ${MAX_BINXML_DEPTH}`);
   });
 
+  it('reads one huge record that fills most of its chunk', () => {
+    // Prepare: 30,000 UTF-16 characters, 60,000 bytes, near the 16-bit size of one value.
+    const long = 'x'.repeat(29_990) + 'ü/end';
+    // Act
+    const out = parseEvtx(
+      buildEvtx({ chunks: [[sysmonRecord(TEMPLATE, 1, 1, [V.wstring(long)])]] }),
+      4096,
+    );
+    // Assess
+    expect(out.skips).toEqual([]);
+    expect(out.records[0]?.data.Image).toBe(long);
+  });
+
   it('reads a stream through the adapter, whatever its pieces', async () => {
     // Prepare
     const pieces = [file.subarray(0, 5000), file.subarray(5000, 70000), file.subarray(70000)];

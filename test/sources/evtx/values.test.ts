@@ -15,6 +15,12 @@ describe('EVTX values: rendered as python-evtx writes them in its XML dump', () 
     ['null', 0x00, [], ''],
     ['UTF-16 string, trailing NULs stripped', 0x01, utf16('mshta.exe\0\0'), 'mshta.exe'],
     ['UTF-16 string, restricted controls dropped, tab kept', 0x01, utf16('a\x01b\tc\x7f'), 'ab\tc'],
+    [
+      'UTF-16 string, CR LF and a lone CR read back as LF',
+      0x01,
+      utf16('a\r\nb\rc\r\x01\n'),
+      'a\nb\nc\n',
+    ],
     ['UTF-16 string with a byte-order mark', 0x01, [0xff, 0xfe, ...utf16('x')], 'x'],
     ['ANSI string', 0x02, [0x61, 0x62, 0x00], 'ab'],
     ['int8', 0x03, [0xff], '-1'],
