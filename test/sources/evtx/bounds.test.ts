@@ -84,7 +84,7 @@ describe('EVTX parser: bounds', () => {
 
   it('reads one huge record that fills most of its chunk', () => {
     // Prepare: 30,000 UTF-16 characters, 60,000 bytes, near the 16-bit size of one value.
-    const long = 'x'.repeat(29_990) + 'ü/end';
+    const long = `${'x'.repeat(29_990)}ü/end`;
     // Act
     const out = parseEvtx(
       buildEvtx({ chunks: [[sysmonRecord(TEMPLATE, 1, 1, [V.wstring(long)])]] }),
