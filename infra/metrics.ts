@@ -31,6 +31,9 @@ const SKIP_REASON_SET: Readonly<Record<SkipReason, true>> = {
   'invalid-encoding': true,
   'unrecognised-record': true,
   'context-evicted': true,
+  'damaged-header': true,
+  'damaged-chunk': true,
+  'damaged-record': true,
 };
 
 export const SKIP_REASONS: readonly SkipReason[] = Object.keys(SKIP_REASON_SET) as SkipReason[];

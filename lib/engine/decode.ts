@@ -170,23 +170,19 @@ function sniffEncoding(head: Buffer): { encoding: TextEncoding; bom: number } {
 }
 
 /**
- * Turns stored bytes into UTF-8 text chunks: compression chosen by the first bytes (never by the
- * name), encoding by the BOM. Streams throughout: at most one zlib chunk is in flight.
+ * The stored bytes decompressed: compression chosen by the first bytes (never by the name), at
+ * most `maxDecompressedBytes` of output. Streams throughout: at most one zlib chunk is in flight.
  * Throws InputDamageError where the input stops making sense; everything yielded before stays valid.
  */
-export async function* decodeToUtf8(
+export async function* decompressed(
   input: AsyncIterable<Uint8Array>,
   options: DecodeOptions,
 ): AsyncGenerator<Buffer> {
-  const { counters } = options;
   const maxBytes = options.maxDecompressedBytes ?? MAX_DECOMPRESSED_BYTES;
   const { head, rest } = await peek(input, SNIFF_BYTES);
   const codec = sniffCompression(head);
-  const stored = replay(head, rest, counters);
+  const stored = replay(head, rest, options.counters);
   const raw = codec === 'none' ? stored : decompress(stored, codec);
-
-  let decoder: TextDecoder | undefined;
-  let first = true;
   let total = 0;
   for await (const chunk of raw) {
     total += chunk.length;
@@ -196,6 +192,21 @@ export async function* decodeToUtf8(
         message: `decompressed size exceeds MAX_DECOMPRESSED_BYTES (${maxBytes} bytes); the rest is not read`,
       });
     }
+    yield chunk;
+  }
+}
+
+/**
+ * Decompressed bytes as UTF-8 text chunks of at most TEXT_CHUNK_BYTES, the encoding chosen by the
+ * BOM (UTF-16 is converted). Binary content is damage (`not-text`).
+ */
+export async function* toUtf8(
+  raw: AsyncIterable<Buffer>,
+  counters: DecodeCounters,
+): AsyncGenerator<Buffer> {
+  let decoder: TextDecoder | undefined;
+  let first = true;
+  for await (const chunk of raw) {
     let text = chunk;
     if (first) {
       first = false;
@@ -225,6 +236,14 @@ export async function* decodeToUtf8(
       yield tail;
     }
   }
+}
+
+/** `decompressed` then `toUtf8`: stored bytes to UTF-8 text chunks. */
+export function decodeToUtf8(
+  input: AsyncIterable<Uint8Array>,
+  options: DecodeOptions,
+): AsyncGenerator<Buffer> {
+  return toUtf8(decompressed(input, options), options.counters);
 }
 
 /** Text logs have no NUL bytes; binary files (executables, images, EVTX) almost always do. */

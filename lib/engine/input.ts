@@ -110,25 +110,49 @@ export interface ReaderOptions {
 /** A reader: what it does with each record a splitter yields. */
 export type RecordHandler = RecordSink['record'];
 
-/**
- * A shape of log the engine reads (docs/sources.md): one file in `lib/sources/`, listed in that
- * folder's registry. The engine sniffs the start of each object against every registered shape
- * and reads it with the surest one; it names no shape itself.
- */
-export interface SourcePlugin {
+interface SourceShape {
   /** What `scan --source` and the functions' SOURCE take (`sysmon-xml`, `winlogbeat`, …). */
   readonly name: string;
   /** The telemetry its events are: alert grouping, provenance and the function that reads it. */
   readonly family: SourceName;
   /** One line for `scan --help`: what it reads. */
   readonly summary: string;
-  /** How its records are framed in the decoded text. */
-  readonly format: TextFormat;
   /**
-   * How sure it is that text starting with `head` is its shape: 0 not at all, 1 certain. `head`
-   * is the start of the decoded text (latin1: one char per byte), at least its first record's
-   * beginning.
+   * How sure it is that an object starting with `head` is its shape: 0 not at all, 1 certain.
+   * `head` is the start of the decompressed object (latin1: one char per byte), text-decoded for
+   * text shapes; at least its first record's beginning.
    */
   sniff(head: string): number;
+}
+
+/** A text shape: the engine frames its records (`format`) and hands each to its reader. */
+export interface TextSourcePlugin extends SourceShape {
+  readonly format: TextFormat;
   createReader(options: ReaderOptions): RecordHandler;
 }
+
+/** What a binary reader is made with: the reader options, and where to count its records. */
+export interface BinaryReaderOptions extends ReaderOptions {
+  /** `count` more records were read; the last of them starts at `offset`, when given. */
+  read(count: number, offset?: number): void;
+}
+
+/** A binary shape's reader: fed the decompressed bytes, it frames and reads its records itself. */
+export interface BinaryReader {
+  feed(chunk: Buffer): void;
+  /** `truncated`: the stream stopped early (damage). */
+  end(truncated: boolean): void;
+}
+
+/** A binary shape (EVTX): no text decoding; the reader takes the bytes. */
+export interface BinarySourcePlugin extends SourceShape {
+  readonly format: 'binary';
+  createReader(options: BinaryReaderOptions): BinaryReader;
+}
+
+/**
+ * A shape of log the engine reads (docs/sources.md): one file in `lib/sources/`, listed in that
+ * folder's registry. The engine sniffs the start of each object against every registered shape
+ * and reads it with the surest one; it names no shape itself.
+ */
+export type SourcePlugin = TextSourcePlugin | BinarySourcePlugin;

@@ -12,6 +12,12 @@ export type SkipReason =
   | 'truncated-record'
   | 'invalid-encoding'
   | 'unrecognised-record'
+  /** A binary log's file header is unreadable (its chunks are still read). */
+  | 'damaged-header'
+  /** A binary log's chunk fails its checksum or is no chunk: its records are lost. */
+  | 'damaged-chunk'
+  /** A binary log's record is malformed: the next good record is read. */
+  | 'damaged-record'
   | 'context-evicted';
 
 export interface SkippedRecord {

@@ -5,6 +5,7 @@
 import type { SourcePlugin } from '../engine/input.ts';
 import type { SourceName } from '../event/types.ts';
 import { cwlFirehose } from './cwl-firehose.ts';
+import { evtx } from './evtx.ts';
 import { falconFdr, falconLogscale } from './falcon.ts';
 import { nxlog } from './nxlog.ts';
 import { sysmonXml } from './sysmon-xml.ts';
@@ -12,6 +13,7 @@ import { winlogbeat } from './winlogbeat.ts';
 
 export const SOURCE_PLUGINS: readonly SourcePlugin[] = Object.freeze([
   sysmonXml,
+  evtx,
   nxlog,
   winlogbeat,
   cwlFirehose,
@@ -34,4 +36,4 @@ export function familyOf(name: string): SourceName | undefined {
   return SOURCE_PLUGINS.find((p) => p.name === name)?.family;
 }
 
-export { cwlFirehose, falconFdr, falconLogscale, nxlog, sysmonXml, winlogbeat };
+export { cwlFirehose, evtx, falconFdr, falconLogscale, nxlog, sysmonXml, winlogbeat };

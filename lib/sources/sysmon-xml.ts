@@ -8,7 +8,7 @@ import type {
   SourcePlugin,
 } from '../engine/input.ts';
 import type { NormalizedEvent } from '../event/types.ts';
-import { basename, detach, utf8Of, xmlData, xmlElementText } from '../text/fields.ts';
+import { detach, utf8Of, xmlData, xmlElementText } from '../text/fields.ts';
 import { excerptOf, heldText } from '../text/record.ts';
 import {
   createSysmonDispatch,

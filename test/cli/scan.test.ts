@@ -208,7 +208,7 @@ describe('scan: an input of no known shape is an error, never "nothing found"', 
       'other.json',
       '{"user": "alice", "action": "login"}\n{"user": "bob", "action": "logout"}\n',
       [],
-      /not a log of any shape this reads \(tried sysmon-xml, nxlog, winlogbeat, cwl-firehose, falcon-fdr, falcon-logscale\)/,
+      /not a log of any shape this reads \(tried sysmon-xml, evtx, nxlog, winlogbeat, cwl-firehose, falcon-fdr, falcon-logscale\)/,
     ],
     [
       'a CSV',

@@ -27,7 +27,7 @@ export interface DatasetCase {
 /** Every Sysmon and Falcon file, of every shape, of the dataset directories that exist here. */
 export const datasetCases = (): DatasetCase[] =>
   DATASET_DIRS.filter(existsSync).flatMap((dir) =>
-    ['sysmon', 'falcon', 'json']
+    ['sysmon', 'falcon', 'json', 'evtx']
       .map((sub) => join(dir, sub))
       .filter(existsSync)
       .flatMap((sub) => readdirSync(sub).map((f) => join(sub, f)))

@@ -560,7 +560,7 @@ describe('Functions: quarantine and damage', () => {
         damage: expect.objectContaining({
           reason: 'not-a-log',
           message: expect.stringMatching(
-            /^not a log of any shape this reads \(tried sysmon-xml, nxlog, winlogbeat, cwl-firehose\)/,
+            /^not a log of any shape this reads \(tried sysmon-xml, evtx, nxlog, winlogbeat, cwl-firehose\)/,
           ),
         }),
       }),
