@@ -1376,7 +1376,7 @@ function graphScenario(): Scenario {
       },
       intune: {
         image: PS,
-        cmd: `"${PS}" -NoProfile -ExecutionPolicy Bypass -File "C:\\Program Files\\Contoso\\InventorySync\\Sync-Devices.ps1"`,
+        cmd: `"${PS}" -NoProfile -ExecutionPolicy Bypass -File "C:\\Program Files\\Contoso\\InventorySync\\Sync-Devices.ps1" -GraphUri https://graph.microsoft.com/v1.0`,
         user: 'CORP\\svc_intune',
         parent: 'svchost',
         start: '2024-04-17T12:00:04.310Z',
@@ -1400,7 +1400,7 @@ function graphScenario(): Scenario {
       },
       msedge: {
         image: MSEDGE,
-        cmd: `"${MSEDGE}" --single-argument https://outlook.office.com/`,
+        cmd: `"${MSEDGE}" --single-argument https://contoso.sharepoint.com/sites/Finance/Shared%20Documents/Q2.xlsx`,
         user,
         parent: 'explorer',
         start: '2024-04-17T08:02:10.552Z',
@@ -1434,6 +1434,8 @@ function graphScenario(): Scenario {
     steps: [
       { t: 'start', p: 'onedrive', sysmon: false, falcon: 'synthetic', at: '12:55:00.020' },
       { t: 'start', p: 'teams', sysmon: false, falcon: 'synthetic', at: '12:55:00.031' },
+      // Edge opened a SharePoint link: sharepoint.com is listed, but Edge where it lives is an
+      // excluded client, so its process record is no event.
       { t: 'start', p: 'msedge', sysmon: false, falcon: 'synthetic', at: '12:55:00.047' },
       { t: 'start', p: 'zoom', sysmon: false, falcon: 'synthetic', at: '12:55:00.059' },
       {
@@ -1490,7 +1492,9 @@ function graphScenario(): Scenario {
       { t: 'end', p: 'ps', at: '13:02:13.655' },
       // An inventory script that started before the batch: no EventID 1. Sysmon's DNS event has
       // no User, so the user comes from the connection of the same ProcessGuid (written later);
-      // Falcon names the process by a SyntheticProcessRollup2 that also comes later.
+      // Falcon names the process by a SyntheticProcessRollup2 that also comes later. That record
+      // is a process record like any other: its command line names graph.microsoft.com, so it is
+      // an event in Falcon, at its own `timestamp` (after the connection).
       {
         t: 'dns',
         p: 'intune',
@@ -1500,7 +1504,14 @@ function graphScenario(): Scenario {
         ips: ['20.190.151.7', '20.190.151.70'],
         expect: 'graph.microsoft.com',
       },
-      { t: 'start', p: 'intune', sysmon: false, falcon: 'synthetic', at: '13:05:40.126' },
+      {
+        t: 'start',
+        p: 'intune',
+        sysmon: false,
+        falcon: 'synthetic',
+        at: '13:05:40.126',
+        expect: { falcon: ['graph.microsoft.com'] },
+      },
       {
         t: 'net',
         p: 'intune',
