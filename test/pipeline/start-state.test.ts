@@ -32,11 +32,14 @@ describe('npm start with state', () => {
     const text = Buffer.concat(chunks).toString('utf8');
     expect(code).toBe(0);
     expect(text).toMatch(/state table\s+t1102-state/);
-    const rows = text.split('\n').filter((l) => /^lnx-dev-03\s+root\s+curl\s/.test(l));
+    // The table's first column is the severity: raw.githubusercontent.com is a high-tier domain.
+    const rows = text
+      .split('\n')
+      .filter((l) => /^High\s+lnx-dev-03\s+root\s+curl\s+raw\.githubusercontent\.com\s/.test(l));
     expect(rows).toHaveLength(1);
     const count = Number(sysmon[4]) + Number(falcon[4]);
     const first = [sysmon[5]!, falcon[5]!].sort()[0]!;
     const last = [sysmon[6]!, falcon[6]!].sort()[1]!;
-    expect(rows[0]!.split(/\s+/).slice(4, 7)).toEqual([String(count), first, last]);
+    expect(rows[0]!.split(/\s+/).slice(5, 8)).toEqual([String(count), first, last]);
   });
 });

