@@ -18,7 +18,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCsv, sortGroups } from '../../lib/alert/index.ts';
 import { groupOfFinding } from '../../lib/cli/local-stack.ts';
-import { type FileResult, startWatch, type Watcher } from '../../lib/cli/start.ts';
+import { type ObjectResult, startWatch, type Watcher } from '../../lib/cli/start.ts';
 import { FIXTURE_DATASETS, SHARED_DATASETS } from '../helpers/datasets.ts';
 
 /** Every dataset when ../shared is beside the clone, else the project's MIT copies. */
@@ -36,7 +36,7 @@ const datasets = (['sysmon', 'falcon'] as const).flatMap((source) => {
 
 let dir: string;
 let watcher: Watcher;
-const results = new Map<string, FileResult>();
+const results = new Map<string, ObjectResult>();
 let arrived: () => void = () => {};
 
 beforeAll(async () => {
