@@ -220,7 +220,8 @@ function endpointHelp(stack: LocalStack): string {
     `Local AWS endpoint: ${stack.endpoint} (S3, SNS, SQS; region ${stack.region}; any credentials)`,
     `  bucket        s3://${stack.bucket}/ (writes under ${SOURCES.map((s) => `${s}/`).join(' or ')} notify the functions)`,
     `  alert topic   ${stack.topicArn}`,
-    `  subscription  ${stack.alertQueueUrl} (yours: npm start does not read it)`,
+    // The emulator names queues by a host of its own; the endpoint's address reaches them too.
+    `  subscription  ${stack.endpoint}${new URL(stack.alertQueueUrl).pathname} (yours: npm start does not read it)`,
     ...(stack.state
       ? [`  state table   ${stack.state.table} (DynamoDB, dynalite at ${stack.state.endpoint})`]
       : []),

@@ -21,10 +21,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertGroup } from '../../lib/alert/index.ts';
+import type { AlertGroup, DetectionFinding } from '../../lib/alert/index.ts';
 import { groupOfFinding, LOCAL_CREDENTIALS } from '../../lib/cli/local-stack.ts';
 import { type ObjectResult, startWatch, type Watcher } from '../../lib/cli/start.ts';
-import type { DetectionFinding } from '../../lib/alert/index.ts';
 import { type BatchManifest, generateBatch, type PlantedGroup } from '../bench/generate.ts';
 import { sysmonDns, sysmonGroup } from '../engine/fixtures.ts';
 
@@ -186,34 +185,37 @@ describe('Local stack: the watch folder', () => {
     ['1 KiB', 'sysmon', 'small.xml'],
     ['10 MiB', 'sysmon', 'batch-10mib.xml'],
     ['50 MiB', 'falcon', 'batch-50mib.ndjson'],
-  ] as const)('processes a %s file once and alerts on what it holds', async (_size, source, name) => {
-    // Prepare
-    const target = join(dir, 'drop', source, name);
-    let expected: string[];
-    if (name === 'small.xml') {
-      writeFileSync(target, sysmonDns('pastebin.com').padEnd(1024, '\n'));
-      expected = [summary({ ...sysmonGroup, lastSeen: sysmonGroup.firstSeen, key: sysmonGroup })];
-    } else {
-      const batch = source === 'falcon' ? falcon50 : sysmon10;
-      expected = planted(batch);
-      // Act: written in 1 MiB pieces, as a slow copy would, each piece an event of its own
-      const out = createWriteStream(target);
-      for await (const chunk of createReadStream(batch.path, { highWaterMark: MIB })) {
-        if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
-        await new Promise((r) => setTimeout(r, 10));
+  ] as const)(
+    'processes a %s file once and alerts on what it holds',
+    async (_size, source, name) => {
+      // Prepare
+      const target = join(dir, 'drop', source, name);
+      let expected: string[];
+      if (name === 'small.xml') {
+        writeFileSync(target, sysmonDns('pastebin.com').padEnd(1024, '\n'));
+        expected = [summary({ ...sysmonGroup, lastSeen: sysmonGroup.firstSeen, key: sysmonGroup })];
+      } else {
+        const batch = source === 'falcon' ? falcon50 : sysmon10;
+        expected = planted(batch);
+        // Act: written in 1 MiB pieces, as a slow copy would, each piece an event of its own
+        const out = createWriteStream(target);
+        for await (const chunk of createReadStream(batch.path, { highWaterMark: MIB })) {
+          if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await new Promise<void>((r) => out.end(() => r()));
       }
-      await new Promise<void>((r) => out.end(() => r()));
-    }
-    const processedOnce = await processed(`${source}/${name}`);
-    const envelopes = await drain(envelopeQueue);
-    await drain(rawQueue);
+      const processedOnce = await processed(`${source}/${name}`);
+      const envelopes = await drain(envelopeQueue);
+      await drain(rawQueue);
 
-    // Assess
-    expect(processedOnce).toHaveLength(1);
-    expect(processedOnce[0]!.failed).toBe(false);
-    expect(processedOnce[0]!.alerts.map((a) => summary(groupOfFinding(a.finding))).sort()).toEqual(
-      expected,
-    );
-    expect(envelopes).toHaveLength(expected.length);
-  });
+      // Assess
+      expect(processedOnce).toHaveLength(1);
+      expect(processedOnce[0]!.failed).toBe(false);
+      expect(
+        processedOnce[0]!.alerts.map((a) => summary(groupOfFinding(a.finding))).sort(),
+      ).toEqual(expected);
+      expect(envelopes).toHaveLength(expected.length);
+    },
+  );
 });
