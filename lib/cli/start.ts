@@ -430,7 +430,7 @@ function parse(argv: string[]): Args {
 
 async function main(argv: string[]): Promise<number> {
   const args = parseOrExplain('start', USAGE, parse, argv);
-  if (!args) return 2;
+  if (typeof args === 'number') return args;
   const port = { ...(args.port === undefined ? {} : { port: args.port }), state: !args.stateless };
   if (args.watch === undefined) {
     return runSamples({
