@@ -32,6 +32,7 @@ import type {
 import dynalite from 'dynalite';
 import { type DetectionSource, SOURCE_PREFIXES, SOURCES } from '../../infra/config.ts';
 import type { AlertGroup, DetectionFinding } from '../alert/index.ts';
+import { ENV, type FunctionEnvironment } from '../config/env.ts';
 import {
   type BucketNotifier,
   type CreatedObject,
@@ -291,18 +292,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 export function handlerEnv(
   stack: Pick<LocalStack, 'endpoint' | 'region' | 'topicArn' | 'state'>,
 ): Record<string, string> {
-  return {
+  const functions: FunctionEnvironment = {
     ...(stack.state
       ? { STATE_TABLE: stack.state.table, AWS_ENDPOINT_URL_DYNAMODB: stack.state.endpoint }
       : {}),
     ALERT_TOPIC_ARN: stack.topicArn,
-    QUARANTINE_PREFIX: 'quarantine/',
+    QUARANTINE_PREFIX: ENV.QUARANTINE_PREFIX.default,
     AWS_ENDPOINT_URL: stack.endpoint,
     AWS_REGION: stack.region,
+    S3_FORCE_PATH_STYLE: 'true',
+    POWERTOOLS_METRICS_NAMESPACE: ENV.POWERTOOLS_METRICS_NAMESPACE.default,
+  };
+  return {
+    ...functions,
+    // Read by the SDK's credential chain, as Lambda sets them for the function's role.
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
-    POWERTOOLS_METRICS_NAMESPACE: 'T1102Detection',
   };
 }
 
