@@ -1,6 +1,9 @@
 import type { EventKind, SourceName } from '../event/types.ts';
 
-/** SPEC §3 group key: host, user, process file name (lower-case), observed hostname (lower-case, no trailing dot). */
+/**
+ * The group key (docs/detection.md, Grouping and output): host, user, process file name
+ * (lower-case), observed hostname (lower-case, no trailing dot).
+ */
 export interface GroupKey {
   host: string;
   user: string;

@@ -6,7 +6,7 @@
  */
 
 interface Variable {
-  /** What it configures, in a phrase (the README's table and error messages use it). */
+  /** What it configures, in a phrase (error messages quote it). */
   readonly meaning: string;
 }
 interface IntegerVariable extends Variable {

@@ -36,14 +36,23 @@ export const isConditionFailure = (err: unknown): boolean =>
  * turned into StateStoreError naming the table and the operation: a missing table or a denied
  * permission then reads as the state table's fault, not as the object's.
  */
+/**
+ * The DynamoDB operation a command calls. From its schema (`[9, namespace, name, …]`), since a
+ * minified bundle renames the command classes.
+ */
+function operationOf(command: object): string {
+  const schema = (command as { schema?: unknown }).schema;
+  const name = Array.isArray(schema) ? schema[2] : undefined;
+  return typeof name === 'string' ? name : 'request';
+}
+
 export function namingTable(client: DynamoSend, tableName: string): DynamoSend {
   const send = async (command: Parameters<DynamoSend['send']>[0], options?: object) => {
     try {
       return await client.send(command, options);
     } catch (err) {
       if (isConditionFailure(err)) throw err;
-      const operation = command.constructor.name.replace(/Command$/, '');
-      throw new StateStoreError(tableName, operation, err);
+      throw new StateStoreError(tableName, operationOf(command), err);
     }
   };
   return { send } as DynamoSend;

@@ -136,7 +136,9 @@ describe('Functions with a STATE_TABLE that does not exist', () => {
     expect(errors[0]!.stage).toBe('state');
     const error = errors[0]!.error as Error;
     expect(error.name).toBe('StateStoreError');
-    expect(error.message).toMatch(/^state table no-such-table \(STATE_TABLE\): \w+ failed: /);
+    expect(error.message).toMatch(
+      /^state table no-such-table \(STATE_TABLE\): BatchGetItem failed: ResourceNotFoundException/,
+    );
     expect(error.message).not.toContain('reading failed');
   });
 });
