@@ -1,8 +1,10 @@
 /**
  * The pipeline's AWS side on this machine: fauxqs (real S3, SNS and SQS HTTP APIs) in-process on
- * loopback, the bucket, the alert topic and a queue subscribed to it, plus what Lambda would do
- * around the handlers (S3 notifications into an SQS queue, polled in batches, partial failures
- * left on the queue). Used by `npm start` and by the integration tests; never by the functions.
+ * loopback with what the CDK app deploys (the bucket notifying a queue per source prefix, the
+ * alert topic and a queue subscribed to it, the state table in dynalite), and what the emulator
+ * lacks to behave as AWS: bucket notifications (bucket-notifications.ts) and SNS's delivery of a
+ * message structure (sns-delivery.ts). Lambda's side is event-source.ts. Used by `npm start` and
+ * by the integration tests; never by the functions.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -30,7 +32,12 @@ import type {
   SQSRecord,
 } from 'aws-lambda';
 import dynalite from 'dynalite';
-import { type DetectionSource, SOURCE_PREFIXES, SOURCES } from '../../infra/config.ts';
+import {
+  DEFAULT_BATCH_SIZE,
+  type DetectionSource,
+  SOURCE_PREFIXES,
+  SOURCES,
+} from '../../infra/config.ts';
 import type { AlertGroup, DetectionFinding } from '../alert/index.ts';
 import { ENV, type FunctionEnvironment } from '../config/env.ts';
 import {
@@ -50,7 +57,7 @@ export const LOCAL_BUCKET = 't1102-detection-local';
 export const LOCAL_TOPIC = 't1102-alerts';
 export const LOCAL_ALERT_QUEUE = 't1102-alerts-inbox';
 /** Messages per handler invocation, as the CDK app's event source mapping sends them. */
-export const LOCAL_BATCH_SIZE = 5;
+export const LOCAL_BATCH_SIZE = DEFAULT_BATCH_SIZE;
 /** SQS ReceiveMessage returns at most 10 messages per call. */
 const MAX_RECEIVE = 10;
 /** How long to wait for alerts that are expected but not yet on the queue. */
