@@ -49,16 +49,19 @@ export const DEFAULT_ACCESS_LOG_EXPIRATION_DAYS = 365;
 
 export type RemovalMode = 'retain' | 'destroy';
 
-// The state table's settings become the functions' WINDOW_MINUTES, THRESHOLD and STATE_TTL_DAYS,
-// with the defaults and bounds of lib/config/env.ts, which the functions check at cold start:
-// checking them here too turns a bad value into a failed synth instead of a deployed function
-// that cannot start.
-export const DEFAULT_WINDOW_MINUTES = ENV.WINDOW_MINUTES.default;
-export const MAX_WINDOW_MINUTES = ENV.WINDOW_MINUTES.max;
-export const DEFAULT_THRESHOLD = ENV.THRESHOLD.default;
-export const MAX_THRESHOLD = ENV.THRESHOLD.max;
-export const DEFAULT_STATE_TTL_DAYS = ENV.STATE_TTL_DAYS.default;
-export const MAX_STATE_TTL_DAYS = ENV.STATE_TTL_DAYS.max;
+/**
+ * A context option that becomes one of the functions' variables, with that variable's default and
+ * bounds (lib/config/env.ts), which the functions check at cold start: checking them here too
+ * turns a bad value into a failed synth instead of a deployed function that cannot start.
+ */
+function readEnvBounded(
+  key: string,
+  raw: (key: string) => unknown,
+  variable: 'WINDOW_MINUTES' | 'THRESHOLD' | 'STATE_TTL_DAYS',
+): number {
+  const spec = ENV[variable];
+  return readInteger(key, raw(key), spec.min, spec.max) ?? spec.default;
+}
 
 /** Every context key the app reads (`npx cdk deploy -c key=value`). */
 export const CONTEXT_KEYS = {
@@ -184,23 +187,9 @@ export function readPipelineConfig(scope: IConstruct): PipelineConfig {
     removalPolicy: readRemovalMode(raw(CONTEXT_KEYS.removalPolicy)),
     state: readBoolean(CONTEXT_KEYS.state, raw(CONTEXT_KEYS.state)) ?? true,
     // Validated even with state off, so a typo is caught before the day state is turned on.
-    windowMinutes:
-      readInteger(
-        CONTEXT_KEYS.windowMinutes,
-        raw(CONTEXT_KEYS.windowMinutes),
-        1,
-        MAX_WINDOW_MINUTES,
-      ) ?? DEFAULT_WINDOW_MINUTES,
-    threshold:
-      readInteger(CONTEXT_KEYS.threshold, raw(CONTEXT_KEYS.threshold), 1, MAX_THRESHOLD) ??
-      DEFAULT_THRESHOLD,
-    stateTtlDays:
-      readInteger(
-        CONTEXT_KEYS.stateTtlDays,
-        raw(CONTEXT_KEYS.stateTtlDays),
-        1,
-        MAX_STATE_TTL_DAYS,
-      ) ?? DEFAULT_STATE_TTL_DAYS,
+    windowMinutes: readEnvBounded(CONTEXT_KEYS.windowMinutes, raw, 'WINDOW_MINUTES'),
+    threshold: readEnvBounded(CONTEXT_KEYS.threshold, raw, 'THRESHOLD'),
+    stateTtlDays: readEnvBounded(CONTEXT_KEYS.stateTtlDays, raw, 'STATE_TTL_DAYS'),
   };
 }
 

@@ -72,14 +72,11 @@ export const MAX_CONTEXT_KEY_CHARS = 256;
  */
 export const MAX_SAVE_CACHE_ENTRIES = 50_000;
 
-// The environment's defaults and bounds are lib/config/env.ts's (WINDOW_MINUTES, THRESHOLD,
-// STATE_TTL_DAYS); these name them for the state module.
+// The environment's defaults are lib/config/env.ts's (WINDOW_MINUTES, THRESHOLD,
+// STATE_TTL_DAYS); these name them for the policy and the context store built without it.
 export const DEFAULT_WINDOW_MINUTES = ENV.WINDOW_MINUTES.default;
 export const DEFAULT_THRESHOLD = ENV.THRESHOLD.default;
 export const DEFAULT_TTL_DAYS = ENV.STATE_TTL_DAYS.default;
-export const MAX_WINDOW_MINUTES = ENV.WINDOW_MINUTES.max;
-export const MAX_THRESHOLD = ENV.THRESHOLD.max;
-export const MAX_TTL_DAYS = ENV.STATE_TTL_DAYS.max;
 
 export const MS_PER_MINUTE = 60_000;
 export const SECONDS_PER_DAY = 86_400;
