@@ -18,6 +18,8 @@ import { localContext, sqsEventFromMessages } from './local-stack.ts';
 const LONG_POLL_SECONDS = 20;
 /** How often `idle()` looks again while notifications are still being handled. */
 const IDLE_POLL_MS = 20;
+/** Pause after a receive or an invocation threw, so a broken queue is not polled in a tight loop. */
+export const POLL_ERROR_PAUSE_MS = 1_000;
 
 export interface EventSource {
   /** The function's name, for its Lambda context. */
@@ -104,6 +106,7 @@ export function startEventSources(options: EventSourceOptions): EventSourceMappi
       } catch (err) {
         if (abort.signal.aborted) return;
         options.onError(err instanceof Error ? err : new Error(String(err)), source);
+        await new Promise((r) => setTimeout(r, POLL_ERROR_PAUSE_MS));
       }
     }
   };

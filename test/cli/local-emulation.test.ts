@@ -4,12 +4,22 @@
  */
 import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishBatchCommand, PublishCommand } from '@aws-sdk/client-sns';
-import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_RECEIVE_COUNT } from '../../infra/stack.ts';
 import { createdObject } from '../../lib/cli/bucket-notifications.ts';
-import { type LocalStack, startLocalStack } from '../../lib/cli/local-stack.ts';
+import {
+  LOCAL_MAX_RECEIVE_COUNT,
+  LOCAL_VISIBILITY_TIMEOUT_SECONDS,
+  type LocalStack,
+  startLocalStack,
+} from '../../lib/cli/local-stack.ts';
 import { deliverAsSns, sqsEntry } from '../../lib/cli/sns-delivery.ts';
 
 let stack: LocalStack;
@@ -77,6 +87,24 @@ describe('Local stack: bucket notifications', () => {
     expect(sysmon[0]!.s3.bucket.name).toBe(bucket);
     expect(sysmon[0]!.s3.object.sequencer < sysmon[1]!.s3.object.sequencer).toBe(true);
     expect(stack.notifier.sent(stack.notificationQueues.sysmon.url)).toBe(2);
+  });
+
+  it('redrives a notification that keeps failing to a dead-letter queue after as many receives as the deployed queues', async () => {
+    // Act
+    const got = await stack.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: stack.notificationQueues.falcon.url,
+        AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'],
+      }),
+    );
+
+    // Assess
+    expect(Number(got.Attributes?.VisibilityTimeout)).toBe(LOCAL_VISIBILITY_TIMEOUT_SECONDS);
+    expect(JSON.parse(got.Attributes?.RedrivePolicy ?? '{}')).toEqual({
+      deadLetterTargetArn: expect.stringMatching(/:t1102-falcon-notifications-dlq$/),
+      maxReceiveCount: LOCAL_MAX_RECEIVE_COUNT,
+    });
+    expect(LOCAL_MAX_RECEIVE_COUNT).toBe(MAX_RECEIVE_COUNT);
   });
 
   it.each([
