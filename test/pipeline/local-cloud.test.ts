@@ -140,6 +140,8 @@ describe('Local stack: any S3 client', () => {
     expect(falcon50.bytes).toBeGreaterThanOrEqual(50 * MIB);
     expect(falcon50.groups.length).toBeGreaterThan(0);
     const key = 'falcon/sdk/batch-50mib.ndjson';
+    const queue = watcher.stack.notificationQueues.falcon.url;
+    const notified = watcher.stack.notifier.sent(queue);
 
     // Act: lib-storage's Upload sends it in parts, as `aws s3 cp` does for large files
     await new Upload({
@@ -150,7 +152,8 @@ describe('Local stack: any S3 client', () => {
     const envelopes = await drain(envelopeQueue);
     const raws = await drain(rawQueue);
 
-    // Assess: processed once, every planted group alerted once on each subscription
+    // Assess: announced once, processed once, every planted group alerted once on each subscription
+    expect(watcher.stack.notifier.sent(queue)).toBe(notified + 1);
     expect(again).toEqual([]);
     expect(result!.failed).toBe(false);
     expect(envelopes).toHaveLength(falcon50.groups.length);
