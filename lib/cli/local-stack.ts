@@ -185,19 +185,22 @@ async function startDynalite(): Promise<{
   return { endpoint, table: LOCAL_STATE_TABLE, stop };
 }
 
+type QueueRef = { url: string; arn: string };
+type Clients = { s3: S3Client; sns: SNSClient; sqs: SQSClient };
+
 /**
- * Starts the emulator on loopback and creates what the CDK app deploys: the bucket, whose writes
- * under each source prefix notify that source's queue (with a dead-letter queue), the alert topic
- * delivering as SNS does, and the user's queue subscribed to it.
+ * Hooks S3 notifications and SNS delivery into the emulator before it listens. The notifications
+ * reach the bucket's `rules` through `clients`, which exist once it listens.
  */
-export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const { buildApp } = await loadFauxqs();
-  const app = buildApp({ logger: false });
-  const bucket = options.bucket ?? LOCAL_BUCKET;
-  const rules: NotificationRule[] = [];
-  const clients: { s3?: S3Client; sqs?: SQSClient } = {};
+function emulateAws(
+  app: Parameters<typeof emulateSnsDelivery>[0],
+  bucket: string,
+  rules: readonly NotificationRule[],
+  clients: Partial<Clients>,
+  onError: LocalStackOptions['onNotificationError'],
+): BucketNotifier {
   emulateSnsDelivery(app);
-  const notifier = emulateBucketNotifications(
+  return emulateBucketNotifications(
     app,
     {
       rules: (b) => (b === bucket ? rules : []),
@@ -209,7 +212,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await clients.sqs!.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
       },
       onError:
-        options.onNotificationError ??
+        onError ??
         ((err, o) =>
           process.stderr.write(
             `s3://${o.bucket}/${o.key}: no notification sent: ${err.message}\n`,
@@ -217,6 +220,71 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     },
     (o) => s3ObjectCreatedEvent(o),
   );
+}
+
+/** The bucket, the topic, the user's subscription and a notification queue per source. */
+async function createResources(
+  { s3, sns, sqs }: Clients,
+  bucket: string,
+  rawDelivery: boolean,
+): Promise<{
+  topicArn: string;
+  alertQueue: QueueRef;
+  notificationQueues: Record<DetectionSource, QueueRef>;
+  subscribe: LocalStack['subscribe'];
+}> {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const topicArn = (await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC }))).TopicArn!;
+  const createQueue = async (name: string, attributes?: Record<string, string>) => {
+    const url = (
+      await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))
+    ).QueueUrl!;
+    const attrs = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+    );
+    return { url, arn: attrs.Attributes!.QueueArn! };
+  };
+  const subscribe = async (name: string, attributes: Record<string, string> = {}) => {
+    const queue = await createQueue(name);
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'sqs',
+        Endpoint: queue.arn,
+        Attributes: attributes,
+      }),
+    );
+    return queue;
+  };
+  const alertQueue = await subscribe(LOCAL_ALERT_QUEUE, {
+    RawMessageDelivery: String(rawDelivery),
+  });
+  const notificationQueues = {} as Record<DetectionSource, QueueRef>;
+  for (const source of SOURCES) {
+    const dlq = await createQueue(`t1102-${source}-notifications-dlq`);
+    notificationQueues[source] = await createQueue(`t1102-${source}-notifications`, {
+      VisibilityTimeout: String(LOCAL_VISIBILITY_TIMEOUT_SECONDS),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: dlq.arn,
+        maxReceiveCount: LOCAL_MAX_RECEIVE_COUNT,
+      }),
+    });
+  }
+  return { topicArn, alertQueue, notificationQueues, subscribe };
+}
+
+/**
+ * Starts the emulator on loopback and creates what the CDK app deploys: the bucket, whose writes
+ * under each source prefix notify that source's queue (with a dead-letter queue), the alert topic
+ * delivering as SNS does, and the user's queue subscribed to it.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const { buildApp } = await loadFauxqs();
+  const app = buildApp({ logger: false });
+  const bucket = options.bucket ?? LOCAL_BUCKET;
+  const rules: NotificationRule[] = [];
+  const clients: Partial<Clients> = {};
+  const notifier = emulateAws(app, bucket, rules, clients, options.onNotificationError);
   // fauxqs's own startFauxqs listens on every interface; this listens on loopback only.
   await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
@@ -225,7 +293,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const s3 = new S3Client({ ...common, forcePathStyle: true });
   const sns = new SNSClient(common);
   const sqs = new SQSClient(common);
-  Object.assign(clients, { s3, sqs });
+  Object.assign(clients, { s3, sns, sqs });
   const state = options.state ? await startDynalite() : undefined;
   const stop = async () => {
     await notifier.settled();
@@ -235,58 +303,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await Promise.all([app.close(), state?.stop()]);
   };
   try {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    const topicArn = (await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC }))).TopicArn!;
-    const createQueue = async (name: string, attributes?: Record<string, string>) => {
-      const url = (
-        await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))
-      ).QueueUrl!;
-      const attrs = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
-      );
-      return { url, arn: attrs.Attributes!.QueueArn! };
-    };
-    const subscribe = async (name: string, attributes: Record<string, string> = {}) => {
-      const queue = await createQueue(name);
-      await sns.send(
-        new SubscribeCommand({
-          TopicArn: topicArn,
-          Protocol: 'sqs',
-          Endpoint: queue.arn,
-          Attributes: attributes,
-        }),
-      );
-      return queue;
-    };
-    const alertQueue = await subscribe(LOCAL_ALERT_QUEUE, {
-      RawMessageDelivery: options.rawDelivery ? 'true' : 'false',
-    });
-    const notificationQueues = {} as Record<DetectionSource, { url: string; arn: string }>;
+    const created = await createResources({ s3, sns, sqs }, bucket, options.rawDelivery ?? false);
     for (const source of SOURCES) {
-      const dlq = await createQueue(`t1102-${source}-notifications-dlq`);
-      notificationQueues[source] = await createQueue(`t1102-${source}-notifications`, {
-        VisibilityTimeout: String(LOCAL_VISIBILITY_TIMEOUT_SECONDS),
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: dlq.arn,
-          maxReceiveCount: LOCAL_MAX_RECEIVE_COUNT,
-        }),
+      rules.push({
+        prefix: SOURCE_PREFIXES[source],
+        queueUrl: created.notificationQueues[source].url,
       });
-      rules.push({ prefix: SOURCE_PREFIXES[source], queueUrl: notificationQueues[source].url });
     }
     return {
       endpoint,
       port,
       region: LOCAL_REGION,
       bucket,
-      topicArn,
-      alertQueueUrl: alertQueue.url,
+      topicArn: created.topicArn,
+      alertQueueUrl: created.alertQueue.url,
       ...(state ? { state: { endpoint: state.endpoint, table: state.table } } : {}),
       s3,
       sns,
       sqs,
-      notificationQueues,
+      notificationQueues: created.notificationQueues,
       notifier,
-      subscribe,
+      subscribe: created.subscribe,
       stop,
     };
   } catch (err) {
