@@ -1,4 +1,5 @@
 import type { IConstruct } from 'constructs';
+import { ENV } from '../lib/config/env.ts';
 import { InvalidContextError } from './errors.ts';
 
 /** The log sources the pipeline routes, each to its own queue and function. */
@@ -12,7 +13,7 @@ export const SOURCE_PREFIXES: Readonly<Record<DetectionSource, string>> = {
 };
 
 /** The functions' own default for QUARANTINE_PREFIX; the stack passes it explicitly anyway. */
-export const DEFAULT_QUARANTINE_PREFIX = 'quarantine/';
+export const DEFAULT_QUARANTINE_PREFIX = ENV.QUARANTINE_PREFIX.default;
 
 export const DEFAULT_STACK_NAME = 'T1102Detection';
 
@@ -48,21 +49,19 @@ export const DEFAULT_ACCESS_LOG_EXPIRATION_DAYS = 365;
 
 export type RemovalMode = 'retain' | 'destroy';
 
-// The state table's settings become the functions' WINDOW_MINUTES, THRESHOLD and STATE_TTL_DAYS.
-// The bounds mirror lib/state/config.ts, which checks the same variables at cold start: checking
-// them here too turns a bad value into a failed synth instead of a deployed function that cannot
-// start.
-/** One UTC day: a group's alerts accumulate per calendar day by default. */
-export const DEFAULT_WINDOW_MINUTES = 1_440;
-/** One week, the longest window the functions accept. */
-export const MAX_WINDOW_MINUTES = 7 * 1_440;
-/** Events in a window before its first alert; 1 alerts on the first match, as without state. */
-export const DEFAULT_THRESHOLD = 1;
-/** The functions' own upper bound for THRESHOLD, in events. */
-export const MAX_THRESHOLD = 1_000_000;
-/** Days state outlives its window (alerts) or its last sighting (process and host context). */
-export const DEFAULT_STATE_TTL_DAYS = 7;
-export const MAX_STATE_TTL_DAYS = 365;
+/**
+ * A context option that becomes one of the functions' variables, with that variable's default and
+ * bounds (lib/config/env.ts), which the functions check at cold start: checking them here too
+ * turns a bad value into a failed synth instead of a deployed function that cannot start.
+ */
+function readEnvBounded(
+  key: string,
+  raw: (key: string) => unknown,
+  variable: 'WINDOW_MINUTES' | 'THRESHOLD' | 'STATE_TTL_DAYS',
+): number {
+  const spec = ENV[variable];
+  return readInteger(key, raw(key), spec.min, spec.max) ?? spec.default;
+}
 
 /** Every context key the app reads (`npx cdk deploy -c key=value`). */
 export const CONTEXT_KEYS = {
@@ -191,23 +190,9 @@ export function readPipelineConfig(scope: IConstruct): PipelineConfig {
     removalPolicy: readRemovalMode(raw(CONTEXT_KEYS.removalPolicy)),
     state: readBoolean(CONTEXT_KEYS.state, raw(CONTEXT_KEYS.state)) ?? true,
     // Validated even with state off, so a typo is caught before the day state is turned on.
-    windowMinutes:
-      readInteger(
-        CONTEXT_KEYS.windowMinutes,
-        raw(CONTEXT_KEYS.windowMinutes),
-        1,
-        MAX_WINDOW_MINUTES,
-      ) ?? DEFAULT_WINDOW_MINUTES,
-    threshold:
-      readInteger(CONTEXT_KEYS.threshold, raw(CONTEXT_KEYS.threshold), 1, MAX_THRESHOLD) ??
-      DEFAULT_THRESHOLD,
-    stateTtlDays:
-      readInteger(
-        CONTEXT_KEYS.stateTtlDays,
-        raw(CONTEXT_KEYS.stateTtlDays),
-        1,
-        MAX_STATE_TTL_DAYS,
-      ) ?? DEFAULT_STATE_TTL_DAYS,
+    windowMinutes: readEnvBounded(CONTEXT_KEYS.windowMinutes, raw, 'WINDOW_MINUTES'),
+    threshold: readEnvBounded(CONTEXT_KEYS.threshold, raw, 'THRESHOLD'),
+    stateTtlDays: readEnvBounded(CONTEXT_KEYS.stateTtlDays, raw, 'STATE_TTL_DAYS'),
     exceptionsKey: readExceptionsKey(raw(CONTEXT_KEYS.exceptionsKey), quarantinePrefix),
   };
 }

@@ -14,6 +14,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { FunctionEnvironment } from '../lib/config/env.ts';
 import { type DetectionSource, type PipelineConfig, SOURCE_PREFIXES, SOURCES } from './config.ts';
 import { DetectionFunction } from './constructs/detection-function.ts';
 import { type MonitoredSource, PipelineMonitoring } from './constructs/pipeline-monitoring.ts';
@@ -384,8 +385,8 @@ export class T1102DetectionStack extends Stack {
   }
 }
 
-/** The variables lib/state's stateFromEnv reads; without STATE_TABLE it runs stateless. */
-function stateEnvironment(table: Table, config: PipelineConfig): Record<string, string> {
+/** The state variables of lib/config/env.ts; without STATE_TABLE the functions run stateless. */
+function stateEnvironment(table: Table, config: PipelineConfig): FunctionEnvironment {
   return {
     STATE_TABLE: table.tableName,
     WINDOW_MINUTES: String(config.windowMinutes),

@@ -15,6 +15,7 @@ import {
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { FunctionEnvironment } from '../../lib/config/env.ts';
 import { HEAP_WRAPPER_SOURCE } from '../../lib/pipeline/heap-wrapper.ts';
 import type { DetectionSource } from '../config.ts';
 import { METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAMES } from '../metrics.ts';
@@ -136,7 +137,7 @@ export class DetectionFunction extends Construct {
         // Stack traces point at the TypeScript sources through the bundled source map.
         NODE_OPTIONS: '--enable-source-maps',
         ...(heapWrapper ? { AWS_LAMBDA_EXEC_WRAPPER: `/var/task/${HEAP_WRAPPER_FILE}` } : {}),
-      },
+      } satisfies FunctionEnvironment,
       bundling: {
         // No Docker anywhere in this project: bundle with node_modules/.bin/esbuild.
         forceDockerBundling: false,

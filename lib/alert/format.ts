@@ -1,6 +1,6 @@
 import type { AlertGroup } from './types.ts';
 
-/** The exact CSV header of `scan --format csv` (docs/detection.md, "Output"). */
+/** The exact CSV header of `scan --format csv` (docs/detection.md, Grouping and output). */
 export const CSV_HEADER = 'host,user,process,domain,count,first_seen,last_seen';
 
 /** ISO 8601 UTC with milliseconds, e.g. `2024-03-01T10:00:00.123Z`. */

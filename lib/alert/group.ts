@@ -38,7 +38,7 @@ function addBounded<T>(
 export const groupKeyString = (k: GroupKey): string =>
   `${k.host}\u0000${k.user}\u0000${k.process}\u0000${k.domain}`;
 
-/** Groups matches by their key (docs/detection.md) with count, first and last seen in event time. */
+/** Groups matches by their key (docs/detection.md, Grouping and output) with count, first and last seen in event time. */
 export class Grouper {
   private readonly groups = new Map<string, AlertGroup>();
 
@@ -124,7 +124,7 @@ export function mergeGroups(groups: Iterable<AlertGroup>): AlertGroup[] {
   return [...out.values()];
 }
 
-/** The CLI's order (docs/detection.md): count descending, then host, user, process, domain (plain string order). */
+/** The order of docs/detection.md (Grouping and output): count descending, then host, user, process, domain (plain string order). */
 export function sortGroups(groups: AlertGroup[]): AlertGroup[] {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return [...groups].sort(

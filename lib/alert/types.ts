@@ -1,7 +1,10 @@
 import type { EventKind, SourceName } from '../event/types.ts';
 import type { Tier } from '../rule/types.ts';
 
-/** The group key (docs/detection.md, "Grouping"): host, user, process file name (lower-case), observed hostname (lower-case, no trailing dot). */
+/**
+ * The group key (docs/detection.md, Grouping and output): host, user, process file name
+ * (lower-case), observed hostname (lower-case, no trailing dot).
+ */
 export interface GroupKey {
   host: string;
   user: string;

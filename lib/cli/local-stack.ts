@@ -1,8 +1,10 @@
 /**
  * The pipeline's AWS side on this machine: fauxqs (real S3, SNS and SQS HTTP APIs) in-process on
- * loopback, the bucket, the alert topic and a queue subscribed to it, plus what Lambda would do
- * around the handlers (S3 notifications into an SQS queue, polled in batches, partial failures
- * left on the queue). Used by `npm start` and by the integration tests; never by the functions.
+ * loopback with what the CDK app deploys (the bucket notifying a queue per source prefix, the
+ * alert topic and a queue subscribed to it, the state table in dynalite), and what the emulator
+ * lacks to behave as AWS: bucket notifications (bucket-notifications.ts) and SNS's delivery of a
+ * message structure (sns-delivery.ts). Lambda's side is event-source.ts. Used by `npm start` and
+ * by the integration tests; never by the functions.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -10,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
@@ -30,7 +32,22 @@ import type {
   SQSRecord,
 } from 'aws-lambda';
 import dynalite from 'dynalite';
+import {
+  DEFAULT_BATCH_SIZE,
+  type DetectionSource,
+  SOURCE_PREFIXES,
+  SOURCES,
+} from '../../infra/config.ts';
 import type { AlertGroup, DetectionFinding } from '../alert/index.ts';
+import { ENV, type FunctionEnvironment } from '../config/env.ts';
+import {
+  type BucketNotifier,
+  type CreatedObject,
+  emulateBucketNotifications,
+  type NotificationRule,
+  type ObjectCreatedEventName,
+} from './bucket-notifications.ts';
+import { emulateSnsDelivery } from './sns-delivery.ts';
 
 /** Any region works against the emulator; this is the one ARNs and URLs are made in. */
 export const LOCAL_REGION = 'us-east-1';
@@ -40,7 +57,7 @@ export const LOCAL_BUCKET = 't1102-detection-local';
 export const LOCAL_TOPIC = 't1102-alerts';
 export const LOCAL_ALERT_QUEUE = 't1102-alerts-inbox';
 /** Messages per handler invocation, as the CDK app's event source mapping sends them. */
-export const LOCAL_BATCH_SIZE = 5;
+export const LOCAL_BATCH_SIZE = DEFAULT_BATCH_SIZE;
 /** SQS ReceiveMessage returns at most 10 messages per call. */
 const MAX_RECEIVE = 10;
 /** How long to wait for alerts that are expected but not yet on the queue. */
@@ -82,15 +99,22 @@ export interface LocalStack {
   region: string;
   bucket: string;
   topicArn: string;
-  /** The queue subscribed to the alert topic. */
+  /** The queue subscribed to the alert topic for the user (and tests) to read; nothing else reads it. */
   alertQueueUrl: string;
   s3: S3Client;
   sns: SNSClient;
   sqs: SQSClient;
   /** The cross-object state table in dynalite (absent when started without state). */
   state?: { endpoint: string; table: string };
-  /** Creates (once) the queue S3 would notify for a source, and returns its URL and ARN. */
-  notificationQueue(source: string): Promise<{ url: string; arn: string }>;
+  /** The queue S3 notifies for each source prefix, as the CDK app routes them. */
+  notificationQueues: Readonly<Record<DetectionSource, { url: string; arn: string }>>;
+  /** Counts the bucket's notifications and tells when those of every write so far are sent. */
+  notifier: BucketNotifier;
+  /** Creates a queue subscribed to the alert topic (another subscriber, as `aws sns subscribe`). */
+  subscribe(
+    name: string,
+    attributes?: Record<string, string>,
+  ): Promise<{ url: string; arn: string }>;
   stop(): Promise<void>;
 }
 
@@ -102,10 +126,15 @@ export interface LocalStackOptions {
   rawDelivery?: boolean;
   /** Also start dynalite (DynamoDB) with the state table, as the deployed stack has. */
   state?: boolean;
+  /** Where a notification that could not be sent is reported (default: standard error). */
+  onNotificationError?: (error: Error, object: CreatedObject) => void;
 }
 
 export const LOCAL_STATE_TABLE = 't1102-state';
-
+/** Receives before a notification that keeps failing moves to its dead-letter queue (as infra/). */
+export const LOCAL_MAX_RECEIVE_COUNT = 3;
+/** Seconds a failed notification stays invisible before its retry (Lambda's is 6x the timeout). */
+export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 30;
 /** Creates the state table as infra/ defines it (pk/sk strings, on demand) and waits for it. */
 export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
@@ -156,10 +185,106 @@ async function startDynalite(): Promise<{
   return { endpoint, table: LOCAL_STATE_TABLE, stop };
 }
 
-/** Starts the emulator on loopback and creates the bucket, topic and subscribed queue. */
+type QueueRef = { url: string; arn: string };
+type Clients = { s3: S3Client; sns: SNSClient; sqs: SQSClient };
+
+/**
+ * Hooks S3 notifications and SNS delivery into the emulator before it listens. The notifications
+ * reach the bucket's `rules` through `clients`, which exist once it listens.
+ */
+function emulateAws(
+  app: Parameters<typeof emulateSnsDelivery>[0],
+  bucket: string,
+  rules: readonly NotificationRule[],
+  clients: Partial<Clients>,
+  onError: LocalStackOptions['onNotificationError'],
+): BucketNotifier {
+  emulateSnsDelivery(app);
+  return emulateBucketNotifications(
+    app,
+    {
+      rules: (b) => (b === bucket ? rules : []),
+      head: async (b, key) => {
+        const head = await clients.s3!.send(new HeadObjectCommand({ Bucket: b, Key: key }));
+        return { size: head.ContentLength ?? 0, etag: head.ETag ?? '' };
+      },
+      send: async (queueUrl, body) => {
+        await clients.sqs!.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+      },
+      onError:
+        onError ??
+        ((err, o) =>
+          process.stderr.write(
+            `s3://${o.bucket}/${o.key}: no notification sent: ${err.message}\n`,
+          )),
+    },
+    (o) => s3ObjectCreatedEvent(o),
+  );
+}
+
+/** The bucket, the topic, the user's subscription and a notification queue per source. */
+async function createResources(
+  { s3, sns, sqs }: Clients,
+  bucket: string,
+  rawDelivery: boolean,
+): Promise<{
+  topicArn: string;
+  alertQueue: QueueRef;
+  notificationQueues: Record<DetectionSource, QueueRef>;
+  subscribe: LocalStack['subscribe'];
+}> {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const topicArn = (await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC }))).TopicArn!;
+  const createQueue = async (name: string, attributes?: Record<string, string>) => {
+    const url = (
+      await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))
+    ).QueueUrl!;
+    const attrs = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+    );
+    return { url, arn: attrs.Attributes!.QueueArn! };
+  };
+  const subscribe = async (name: string, attributes: Record<string, string> = {}) => {
+    const queue = await createQueue(name);
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'sqs',
+        Endpoint: queue.arn,
+        Attributes: attributes,
+      }),
+    );
+    return queue;
+  };
+  const alertQueue = await subscribe(LOCAL_ALERT_QUEUE, {
+    RawMessageDelivery: String(rawDelivery),
+  });
+  const notificationQueues = {} as Record<DetectionSource, QueueRef>;
+  for (const source of SOURCES) {
+    const dlq = await createQueue(`t1102-${source}-notifications-dlq`);
+    notificationQueues[source] = await createQueue(`t1102-${source}-notifications`, {
+      VisibilityTimeout: String(LOCAL_VISIBILITY_TIMEOUT_SECONDS),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: dlq.arn,
+        maxReceiveCount: LOCAL_MAX_RECEIVE_COUNT,
+      }),
+    });
+  }
+  return { topicArn, alertQueue, notificationQueues, subscribe };
+}
+
+/**
+ * Starts the emulator on loopback and creates what the CDK app deploys: the bucket, whose writes
+ * under each source prefix notify that source's queue (with a dead-letter queue), the alert topic
+ * delivering as SNS does, and the user's queue subscribed to it.
+ */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const { buildApp } = await loadFauxqs();
   const app = buildApp({ logger: false });
+  const bucket = options.bucket ?? LOCAL_BUCKET;
+  const rules: NotificationRule[] = [];
+  const clients: Partial<Clients> = {};
+  const notifier = emulateAws(app, bucket, rules, clients, options.onNotificationError);
   // fauxqs's own startFauxqs listens on every interface; this listens on loopback only.
   await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
@@ -168,53 +293,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const s3 = new S3Client({ ...common, forcePathStyle: true });
   const sns = new SNSClient(common);
   const sqs = new SQSClient(common);
+  Object.assign(clients, { s3, sns, sqs });
   const state = options.state ? await startDynalite() : undefined;
   const stop = async () => {
+    await notifier.settled();
     s3.destroy();
     sns.destroy();
     sqs.destroy();
     await Promise.all([app.close(), state?.stop()]);
   };
   try {
-    const bucket = options.bucket ?? LOCAL_BUCKET;
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    const topicArn = (await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC }))).TopicArn!;
-    const createQueue = async (name: string) => {
-      const url = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
-      const attrs = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
-      );
-      return { url, arn: attrs.Attributes!.QueueArn! };
-    };
-    const alertQueue = await createQueue(LOCAL_ALERT_QUEUE);
-    await sns.send(
-      new SubscribeCommand({
-        TopicArn: topicArn,
-        Protocol: 'sqs',
-        Endpoint: alertQueue.arn,
-        Attributes: { RawMessageDelivery: options.rawDelivery ? 'true' : 'false' },
-      }),
-    );
-    const queues = new Map<string, Promise<{ url: string; arn: string }>>();
+    const created = await createResources({ s3, sns, sqs }, bucket, options.rawDelivery ?? false);
+    for (const source of SOURCES) {
+      rules.push({
+        prefix: SOURCE_PREFIXES[source],
+        queueUrl: created.notificationQueues[source].url,
+      });
+    }
     return {
       endpoint,
       port,
       region: LOCAL_REGION,
       bucket,
-      topicArn,
-      alertQueueUrl: alertQueue.url,
+      topicArn: created.topicArn,
+      alertQueueUrl: created.alertQueue.url,
       ...(state ? { state: { endpoint: state.endpoint, table: state.table } } : {}),
       s3,
       sns,
       sqs,
-      notificationQueue: (source) => {
-        let q = queues.get(source);
-        if (!q) {
-          q = createQueue(`t1102-${source}-notifications`);
-          queues.set(source, q);
-        }
-        return q;
-      },
+      notificationQueues: created.notificationQueues,
+      notifier,
+      subscribe: created.subscribe,
       stop,
     };
   } catch (err) {
@@ -227,24 +336,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 export function handlerEnv(
   stack: Pick<LocalStack, 'endpoint' | 'region' | 'topicArn' | 'state'>,
 ): Record<string, string> {
-  return {
+  const functions: FunctionEnvironment = {
     ...(stack.state
       ? { STATE_TABLE: stack.state.table, AWS_ENDPOINT_URL_DYNAMODB: stack.state.endpoint }
       : {}),
     ALERT_TOPIC_ARN: stack.topicArn,
-    QUARANTINE_PREFIX: 'quarantine/',
+    QUARANTINE_PREFIX: ENV.QUARANTINE_PREFIX.default,
     AWS_ENDPOINT_URL: stack.endpoint,
     AWS_REGION: stack.region,
+    S3_FORCE_PATH_STYLE: 'true',
+    POWERTOOLS_METRICS_NAMESPACE: ENV.POWERTOOLS_METRICS_NAMESPACE.default,
+  };
+  return {
+    ...functions,
+    // Read by the SDK's credential chain, as Lambda sets them for the function's role.
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
-    POWERTOOLS_METRICS_NAMESPACE: 'T1102Detection',
   };
 }
 
 /** S3 event notifications URL-encode keys, with `+` for spaces and `/` kept. */
 export function encodeS3EventKey(key: string): string {
   return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+}
+
+let sequence = 0n;
+/** S3's sequencer orders the events of one key: hexadecimal, growing with every write. */
+function nextSequencer(): string {
+  sequence = sequence + 1n > BigInt(Date.now()) << 12n ? sequence + 1n : BigInt(Date.now()) << 12n;
+  return sequence.toString(16).toUpperCase().padStart(18, '0');
 }
 
 function loadEventFixture<T>(name: string): T {
@@ -260,6 +380,7 @@ export function s3ObjectCreatedEvent(object: {
   key: string;
   size: number;
   etag: string;
+  eventName?: ObjectCreatedEventName;
   region?: string;
   time?: Date;
 }): S3Event {
@@ -268,6 +389,7 @@ export function s3ObjectCreatedEvent(object: {
   const { versionId: _unversioned, ...captured } = record.s3.object;
   record.awsRegion = object.region ?? LOCAL_REGION;
   record.eventTime = (object.time ?? new Date()).toISOString();
+  record.eventName = object.eventName ?? 'ObjectCreated:Put';
   record.s3.bucket = {
     ...record.s3.bucket,
     name: object.bucket,
@@ -278,7 +400,7 @@ export function s3ObjectCreatedEvent(object: {
     key: encodeS3EventKey(object.key),
     size: object.size,
     eTag: object.etag.replace(/"/g, ''),
-    sequencer: Date.now().toString(16).toUpperCase().padStart(18, '0'),
+    sequencer: nextSequencer(),
   };
   return event;
 }
@@ -322,80 +444,14 @@ export function localContext(functionName: string): Context {
 
 export type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
-export interface PollResult {
-  /** SQS messages handed to the handler. */
-  messages: number;
-  /** messageIds the handler reported as failed (left on the queue, as Lambda would). */
-  failed: string[];
-}
-
-/**
- * Does what Lambda's SQS event source mapping does, until the queue is empty: receive up to
- * `batchSize` messages, invoke the handler, delete the messages it did not report as failed.
- * Failed messages are left in flight (they would reappear after the visibility timeout).
- */
-export async function pollNotifications(
-  sqs: SQSClient,
-  queue: { url: string; arn: string },
-  handler: Handler,
-  functionName: string,
-  batchSize = LOCAL_BATCH_SIZE,
-): Promise<PollResult> {
-  const result: PollResult = { messages: 0, failed: [] };
-  for (;;) {
-    const got = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queue.url,
-        MaxNumberOfMessages: batchSize,
-        MessageSystemAttributeNames: ['All'],
-        WaitTimeSeconds: 0,
-      }),
-    );
-    const messages = got.Messages ?? [];
-    if (messages.length === 0) return result;
-    result.messages += messages.length;
-    const response = await handler(
-      sqsEventFromMessages(messages, queue.arn),
-      localContext(functionName),
-    );
-    const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-    result.failed.push(...failed);
-    const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
-    if (done.length > 0) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queue.url,
-          Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-        }),
-      );
-    }
-  }
-}
-
-/** Sends one S3 notification for an object to a source's notification queue. */
-export async function notifyObjectCreated(
-  stack: LocalStack,
-  source: string,
-  object: { key: string; size: number; etag: string },
-): Promise<void> {
-  const queue = await stack.notificationQueue(source);
-  await stack.sqs.send(
-    new SendMessageCommand({
-      QueueUrl: queue.url,
-      MessageBody: JSON.stringify(s3ObjectCreatedEvent({ bucket: stack.bucket, ...object })),
-    }),
-  );
-}
-
 /** An alert as a subscriber receives it. */
 export interface ReceivedAlert {
   subject: string | undefined;
   finding: DetectionFinding;
-  /** The `email` body, when the delivery carried the whole message structure. */
-  email: string | undefined;
+  /** The message attributes (of the SNS envelope, or of the SQS message with raw delivery). */
   attributes: Record<string, string>;
-  /** Bytes of the message body as published (the whole JSON structure). */
-  publishedBytes: number;
+  /** The SQS message body as delivered: the SNS envelope, or the message itself when raw. */
+  body: string;
 }
 
 type Json = Record<string, unknown>;
@@ -435,38 +491,24 @@ export function parseAlertDelivery(message: Message): ReceivedAlert {
       if (isObject(a) && typeof a.Value === 'string') attributes[name] = a.Value;
     }
   }
-  // fauxqs 2.4 delivers a `MessageStructure: "json"` publish whole, where real SNS delivers only
-  // its `sqs` (else `default`) entry: take that entry here, as a subscriber on AWS would get it.
-  let text = published;
-  let email: string | undefined;
-  const structure = parseJson(published);
-  if (isObject(structure) && typeof structure.default === 'string') {
-    text = typeof structure.sqs === 'string' ? structure.sqs : structure.default;
-    email = typeof structure.email === 'string' ? structure.email : undefined;
-  }
-  return {
-    subject,
-    finding: JSON.parse(text) as DetectionFinding,
-    email,
-    attributes,
-    publishedBytes: Buffer.byteLength(published),
-  };
+  return { subject, finding: JSON.parse(published) as DetectionFinding, attributes, body };
 }
 
 /**
- * Receives and deletes alerts from the subscribed queue: everything there now, or, with
- * `expected`, until that many arrived or `waitMs` passed.
+ * Receives and deletes alerts from a subscribed queue (the user's unless `queueUrl` names another):
+ * everything there now, or, with `expected`, until that many arrived or `waitMs` passed.
  */
 export async function receiveAlerts(
   stack: Pick<LocalStack, 'sqs' | 'alertQueueUrl'>,
-  options: { expected?: number; waitMs?: number } = {},
+  options: { expected?: number; waitMs?: number; queueUrl?: string } = {},
 ): Promise<ReceivedAlert[]> {
+  const queueUrl = options.queueUrl ?? stack.alertQueueUrl;
   const alerts: ReceivedAlert[] = [];
   const deadline = Date.now() + (options.waitMs ?? ALERT_WAIT_MS);
   for (;;) {
     const got = await stack.sqs.send(
       new ReceiveMessageCommand({
-        QueueUrl: stack.alertQueueUrl,
+        QueueUrl: queueUrl,
         MaxNumberOfMessages: MAX_RECEIVE,
         MessageAttributeNames: ['All'],
         WaitTimeSeconds: 0,
@@ -477,7 +519,7 @@ export async function receiveAlerts(
       alerts.push(...messages.map(parseAlertDelivery));
       await stack.sqs.send(
         new DeleteMessageBatchCommand({
-          QueueUrl: stack.alertQueueUrl,
+          QueueUrl: queueUrl,
           Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
         }),
       );

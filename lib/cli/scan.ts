@@ -1,8 +1,8 @@
 /**
- * `npm run scan -- [--format table|csv|json] [--source auto|sysmon|falcon] [--exceptions FILE] [--stats] FILE...`
- * Runs the same engine the Lambda functions run, on local files (`-` is standard input).
+ * `npm run scan -- [--format table|csv|json] [--source NAME] [--exceptions FILE] [--stats] INPUT...`
+ * Runs the same engine the Lambda functions run, on local files, directories, globs and `-`.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AlertGroup } from '../alert/index.ts';
 import { buildFinding, formatCsv, formatTable, mergeGroups, sortGroups } from '../alert/index.ts';
@@ -16,20 +16,28 @@ import {
   NO_EXCEPTIONS,
 } from '../rule/index.ts';
 import { isSourceName, SOURCE_PLUGINS, sourceNames } from '../sources/index.ts';
+import { expandInputs } from './inputs.ts';
+import { startProgress } from './progress.ts';
 import { parseOrExplain, UsageError } from './usage.ts';
 
-const USAGE = `usage: npm run scan -- [--format table|csv|json] [--source NAME] [--exceptions FILE] [--stats] FILE...
-  FILE    a log of any shape below, plain, gzip or zstd; '-' reads standard input
-  --format  table (default), csv (host,user,process,domain,count,first_seen,last_seen) or json
-            (one OCSF Detection Finding per line)
+const USAGE = `usage: npm run scan -- [--format table|csv|json] [--source NAME] [--exceptions FILE] [--stats] INPUT...
+  INPUT     a log of any shape below (plain, gzip or zstd), a directory (every file under it), a
+            quoted glob ('logs/**/*.gz'), or '-' for standard input
+  --format  table (default), csv (host,user,process,domain,count,first_seen,last_seen; see
+            docs/detection.md) or json (one OCSF Detection Finding per line)
   --source  auto (default: sniffed from the content), a family (sysmon, falcon) or a shape:
-${SOURCE_PLUGINS.map((p) => `            ${p.name.padEnd(16)}${p.summary}`).join('\n')}
-  --exceptions  a JSON file of known-good activity to leave out (docs/detection.md, "Exceptions");
-            an invalid file is refused whole (exit 2)
-  --stats   add peak resident memory and throughput to the summary on standard error`;
+${SOURCE_PLUGINS.map((p) => `              ${p.name.padEnd(16)}${p.summary}`).join('\n')}
+  --exceptions FILE  known-good activity to leave out (docs/detection.md, Exceptions); an invalid
+            file is refused whole, with exit status 2
+  --stats   add peak resident memory and throughput to the summary on standard error
+  -h, --help  this text
 
-/** Show progress on a terminal for inputs that take a while. */
-const PROGRESS_INTERVAL_MS = 500;
+Alerts go to standard output; a summary per input, and progress on a terminal, to standard error.
+Exit status:
+  0  every input was read to its end (with or without alerts)
+  1  an input could not be read, or only partly (damaged: what came before the damage is still
+     reported); when no input could be read at all, nothing is printed on standard output
+  2  bad usage, or an invalid exceptions file`;
 
 interface Args {
   format: 'table' | 'csv' | 'json';
@@ -59,7 +67,7 @@ function parse(argv: string[]): Args {
     throw new UsageError(`unknown --format ${values.format}`);
   if (!isSourceName(values.source))
     throw new UsageError(`unknown --source ${values.source} (one of ${sourceNames().join(', ')})`);
-  if (positionals.length === 0) throw new UsageError('no FILE given');
+  if (positionals.length === 0) throw new UsageError('no INPUT given');
   return {
     format: values.format as Args['format'],
     source: values.source,
@@ -82,9 +90,41 @@ function summary(file: string, r: ScanResult): string {
   );
 }
 
+/** Scans one input; undefined when it could not be opened or read at all. */
+async function scanInput(
+  file: string,
+  args: Args,
+  rule: ReturnType<typeof defaultRule>,
+  exceptions: CompiledExceptions,
+): Promise<ScanResult | undefined> {
+  const input =
+    file === '-' ? process.stdin : createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
+  const size = file === '-' ? undefined : statSync(file, { throwIfNoEntry: false })?.size;
+  const stop = startProgress(process.stderr, file, size, () =>
+    'bytesRead' in input ? input.bytesRead : 0,
+  );
+  try {
+    return await scanObject(input, {
+      origin: file,
+      sources: SOURCE_PLUGINS,
+      source: args.source,
+      rule,
+      exceptions,
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const reason =
+      e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message;
+    process.stderr.write(`${file}: cannot be read: ${reason}\n`);
+    return undefined;
+  } finally {
+    stop();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const args = parseOrExplain('scan', USAGE, parse, argv);
-  if (!args) return 2;
+  if (typeof args === 'number') return args;
   const rule = defaultRule();
   let exceptions: CompiledExceptions = NO_EXCEPTIONS;
   try {
@@ -94,46 +134,28 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`scan: ${err.message}\n`);
     return 2;
   }
+  const inputs = expandInputs(args.files);
+  for (const problem of inputs.problems) process.stderr.write(`${problem}\n`);
   const all: AlertGroup[] = [];
-  let failed = false;
+  let failed = inputs.problems.length > 0;
+  let read = 0;
   const started = performance.now();
   let decoded = 0;
-  for (const file of args.files) {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const input =
-        file === '-' ? process.stdin : createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
-      let progress = 0;
-      if (process.stderr.isTTY) {
-        timer = setInterval(() => {
-          process.stderr.write(`\r${file}: ${(progress / 1048576).toFixed(0)} MiB decoded…`);
-        }, PROGRESS_INTERVAL_MS);
-      }
-      const result = await scanObject(input, {
-        origin: file,
-        sources: SOURCE_PLUGINS,
-        source: args.source,
-        rule,
-        exceptions,
-        onProgress: (n) => {
-          progress = n;
-        },
-      });
-      if (timer) process.stderr.write('\r\u001b[K');
-      decoded += result.stats.bytesDecoded;
-      all.push(...result.groups);
-      process.stderr.write(`${summary(file, result)}\n`);
-      if (result.damage) failed = true;
-    } catch (err) {
-      if (timer) process.stderr.write('\r\u001b[K');
+  for (const file of inputs.files) {
+    const result = await scanInput(file, args, rule, exceptions);
+    if (!result) {
       failed = true;
-      const e = err as NodeJS.ErrnoException;
-      const reason =
-        e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message;
-      process.stderr.write(`${file}: cannot be read: ${reason}\n`);
-    } finally {
-      if (timer) clearInterval(timer);
+      continue;
     }
+    read++;
+    decoded += result.stats.bytesDecoded;
+    all.push(...result.groups);
+    process.stderr.write(`${summary(file, result)}\n`);
+    if (result.damage) failed = true;
+  }
+  if (read === 0) {
+    process.stderr.write('scan: no input could be read; no result\n');
+    return 1;
   }
   const groups = sortGroups(mergeGroups(all));
   if (args.format === 'csv') process.stdout.write(formatCsv(groups));

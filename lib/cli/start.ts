@@ -1,12 +1,13 @@
 /**
  * `npm start`: the whole pipeline on this machine, no AWS account needed. Starts the emulator
- * (fauxqs: S3, SNS and SQS on loopback), uploads the sample batches from events/samples/ under
- * sysmon/ and falcon/, queues the S3 notifications and hands them to the real Lambda handlers the
- * way Lambda's SQS event source does, then reads the queue subscribed to the alert topic and
- * prints the alerts.
+ * (fauxqs: S3, SNS and SQS on loopback) with the stack's resources, uploads the sample batches
+ * from events/samples/ under sysmon/ and falcon/ as any S3 client would; the bucket notifies each
+ * source's queue, the functions are handed those notifications as Lambda's SQS event source
+ * would, and the alerts they publish are printed from npm start's own subscription.
  *
  * `npm start -- --watch DIR`: keeps running; every file dropped into DIR/sysmon/ or DIR/falcon/
- * is uploaded and processed the same way, and its alerts printed.
+ * is uploaded, and every object written under those prefixes by any client (the AWS CLI too) is
+ * processed and its alerts printed.
  */
 import {
   createReadStream,
@@ -20,39 +21,48 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { SOURCES as DETECTION_SOURCES, type DetectionSource } from '../../infra/config.ts';
 import { formatTable, sortGroups } from '../alert/index.ts';
+import { createS3BatchHandler, parseInvocation } from '../pipeline/index.ts';
+import { type ConsoleLogger, createConsoleLogger } from './console-logger.ts';
+import { type EventSourceMapping, type Invocation, startEventSources } from './event-source.ts';
 import {
   groupOfFinding,
   type Handler,
   handlerEnv,
+  LOCAL_BATCH_SIZE,
   type LocalStack,
-  notifyObjectCreated,
-  pollNotifications,
   type ReceivedAlert,
   receiveAlerts,
+  sqsEventFromMessages,
   startLocalStack,
 } from './local-stack.ts';
 import { parseOrExplain, UsageError } from './usage.ts';
 
 // The AWS SDK warns once per process that its 2027 releases will need Node 22. This project
 // supports Node 20 until then (the Lambda runtime is Node 22), and the banner would bury the
-// alerts a new user is looking for; every other warning still shows.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  const text = typeof warning === 'string' ? warning : warning.message;
-  if (text.startsWith('NodeVersionSupportWarning')) return;
-  (emitWarning as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
-}) as typeof process.emitWarning;
+// alerts a new user is looking for. The SDK's own switch turns it off (set it to anything else
+// to see it).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-export const SOURCES = ['sysmon', 'falcon'] as const;
-export type Source = (typeof SOURCES)[number];
+export const SOURCES = DETECTION_SOURCES;
+export type Source = DetectionSource;
 
 export const DEFAULT_SAMPLES_DIR = fileURLToPath(new URL('../../events/samples/', import.meta.url));
 /** A dropped file is processed once its size and modification time hold still this long. */
 export const SETTLE_MS = 300;
 /** Names editors and downloaders use while a file is still being written. */
 const PARTIAL_FILE = /(^\.|~$|\.(tmp|part|partial|swp|crdownload)$)/i;
+/**
+ * Bytes per part of a multipart upload. Files up to this size go in one PutObject; larger ones in
+ * parts (S3's minimum part is 5 MiB; the emulator refuses request bodies over 11 MiB).
+ */
+export const UPLOAD_PART_BYTES = 5 * 1024 * 1024;
+/** Parts uploaded at once: an upload holds at most this many parts in memory. */
+export const UPLOAD_QUEUE_PARTS = 2;
+/** The alert subscription `npm start` reads to print alerts; the user's own is left alone. */
+export const CONSOLE_QUEUE = 't1102-alerts-npm-start';
 
 const USAGE = `usage: npm start [-- [--watch DIR] [--samples DIR] [--port N] [--stateless]]
   (no option)     process the samples in events/samples/{sysmon,falcon}/ and print their alerts
@@ -61,14 +71,15 @@ const USAGE = `usage: npm start [-- [--watch DIR] [--samples DIR] [--port N] [--
   --port N        serve the local AWS endpoint on this port (default: any free port)
   --stateless     no DynamoDB state (dynalite): every object's groups alert on their own`;
 
-/** What happened to one file: where it went and the alerts it raised. */
-export interface FileResult {
-  file: string;
+/** What happened to one object the functions were notified of: its alerts and any problem. */
+export interface ObjectResult {
   source: Source;
   key: string;
   alerts: ReceivedAlert[];
-  /** The handler reported the object as failed (Lambda would retry it). */
+  /** The function reported the object as failed (SQS redelivers it). */
   failed: boolean;
+  /** One readable line on what went wrong (damage or failure), if anything did. */
+  problem: string | undefined;
 }
 
 export interface PipelineOptions {
@@ -77,76 +88,112 @@ export interface PipelineOptions {
   state?: boolean;
   /** Where the text goes (default: standard output). */
   out?: NodeJS.WritableStream;
-  /** Handlers to call instead of functions/*.ts (which read process.env once, at import). */
-  handlers?: Record<Source, Handler>;
 }
 
 interface LocalPipeline {
   stack: LocalStack;
+  /** Uploads a file as any S3 client would (multipart when large); S3 notifies the functions. */
   upload(path: string, source: Source, name: string): Promise<string>;
-  /** Runs the queued notifications of a source through its handler; returns failed message ids. */
-  drain(source: Source): Promise<string[]>;
-  processFile(path: string, source: Source, name: string): Promise<FileResult>;
+  /** Resolves once every object written so far has been through its function. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /**
- * Points the real handlers at the stack: their configuration comes from the environment, read
- * once when functions/*.ts is imported, exactly as on Lambda. Logs at WARN and no EMF output
- * unless the user asked for them, so the alerts stay readable.
+ * The functions as functions/*.ts builds them, configured from the environment exactly as on
+ * Lambda (pointed at the stack), with no EMF output and, unless the user set
+ * POWERTOOLS_LOG_LEVEL, a logger that keeps each object's problem for its one line.
  */
-async function loadHandlers(stack: LocalStack): Promise<Record<Source, Handler>> {
+function buildHandlers(stack: LocalStack, problems: ConsoleLogger): Record<Source, Handler> {
   Object.assign(process.env, handlerEnv(stack));
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  const [sysmon, falcon] = await Promise.all([
-    import('../../functions/sysmon.ts'),
-    import('../../functions/falcon.ts'),
-  ]);
-  return { sysmon: sysmon.handler as Handler, falcon: falcon.handler as Handler };
+  const logger = process.env.POWERTOOLS_LOG_LEVEL ? {} : { logger: problems.logger };
+  const handler = (source: Source) => createS3BatchHandler({ source, ...logger }) as Handler;
+  return { sysmon: handler('sysmon'), falcon: handler('falcon') };
 }
 
-async function openPipeline(options: PipelineOptions): Promise<LocalPipeline> {
+/** The objects of an invocation with the alerts it published, each alert with its object. */
+function objectResults(
+  invocation: Invocation,
+  alerts: readonly ReceivedAlert[],
+  problems: ConsoleLogger,
+  source: Source,
+): ObjectResult[] {
+  const parsed = parseInvocation(sqsEventFromMessages(invocation.messages, ''), {});
+  const results = parsed.items.flatMap((item) =>
+    item.objects.map((ref) => {
+      const problem = problems.take(ref.bucket, ref.key);
+      return {
+        source,
+        key: ref.key,
+        origin: `s3://${ref.bucket}/${ref.key}`,
+        alerts: [] as ReceivedAlert[],
+        failed: invocation.failed.has(item.itemId ?? ''),
+        problem: problem?.text,
+      };
+    }),
+  );
+  for (const alert of alerts) {
+    const origins = new Set(alert.finding.unmapped.provenance.map((p) => p.origin));
+    const owner = results.find((r) => origins.has(r.origin)) ?? results[0];
+    owner?.alerts.push(alert);
+  }
+  return results.map(({ origin: _origin, ...r }) => r);
+}
+
+async function openPipeline(
+  options: PipelineOptions & { onResult: (result: ObjectResult) => void },
+): Promise<LocalPipeline> {
+  const out = options.out ?? process.stdout;
   const stack = await startLocalStack({
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.state ? { state: true } : {}),
   });
-  let handlers: Record<Source, Handler>;
+  let mapping: EventSourceMapping;
   try {
-    handlers = options.handlers ?? (await loadHandlers(stack));
+    const problems = createConsoleLogger((line) => out.write(line));
+    const handlers = buildHandlers(stack, problems);
+    const inbox = await stack.subscribe(CONSOLE_QUEUE);
+    mapping = startEventSources({
+      sqs: stack.sqs,
+      batchSize: LOCAL_BATCH_SIZE,
+      sources: SOURCES.map((source) => ({
+        functionName: `t1102-${source}`,
+        queue: stack.notificationQueues[source],
+        handler: handlers[source],
+      })),
+      sent: (url) => stack.notifier.sent(url),
+      afterInvoke: async (invocation) => {
+        // The emulator delivers to subscribed queues while it answers PublishBatch.
+        const alerts = await receiveAlerts(stack, { queueUrl: inbox.url });
+        const source = invocation.source.functionName.replace('t1102-', '') as Source;
+        for (const r of objectResults(invocation, alerts, problems, source)) options.onResult(r);
+      },
+      onError: (err, source) => out.write(`${source.functionName}: ${err.message}\n`),
+    });
   } catch (err) {
     await stack.stop();
     throw err;
   }
-  const upload = async (path: string, source: Source, name: string) => {
-    const key = `${source}/${name}`;
-    const { size } = await stat(path);
-    // Streamed from disk: a multi-gigabyte export is never held in memory.
-    const put = await stack.s3.send(
-      new PutObjectCommand({
-        Bucket: stack.bucket,
-        Key: key,
-        Body: createReadStream(path),
-        ContentLength: size,
-      }),
-    );
-    await notifyObjectCreated(stack, source, { key, size, etag: put.ETag ?? '' });
-    return key;
-  };
-  const drain = async (source: Source) => {
-    const queue = await stack.notificationQueue(source);
-    const polled = await pollNotifications(stack.sqs, queue, handlers[source], `t1102-${source}`);
-    return polled.failed;
-  };
   return {
     stack,
-    upload,
-    drain,
-    processFile: async (path, source, name) => {
-      const key = await upload(path, source, name);
-      const failed = await drain(source);
-      // fauxqs delivers to subscribed queues while it answers PublishBatch: the alerts are there.
-      const alerts = await receiveAlerts(stack);
-      return { file: path, source, key, alerts, failed: failed.length > 0 };
+    upload: async (path, source, name) => {
+      const key = `${source}/${name}`;
+      await new Upload({
+        client: stack.s3,
+        params: { Bucket: stack.bucket, Key: key, Body: createReadStream(path) },
+        partSize: UPLOAD_PART_BYTES,
+        queueSize: UPLOAD_QUEUE_PARTS,
+      }).done();
+      return key;
+    },
+    idle: async () => {
+      await stack.notifier.settled();
+      await mapping.idle();
+    },
+    stop: async () => {
+      await mapping.stop();
+      await stack.stop();
     },
   };
 }
@@ -171,15 +218,23 @@ function endpointHelp(stack: LocalStack): string {
   const cli = `AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --region ${stack.region} --endpoint-url ${stack.endpoint}`;
   return [
     `Local AWS endpoint: ${stack.endpoint} (S3, SNS, SQS; region ${stack.region}; any credentials)`,
-    `  bucket        s3://${stack.bucket}/`,
+    `  bucket        s3://${stack.bucket}/ (writes under ${SOURCES.map((s) => `${s}/`).join(' or ')} notify the functions)`,
     `  alert topic   ${stack.topicArn}`,
-    `  subscription  ${stack.alertQueueUrl}`,
+    // The emulator names queues by a host of its own; the endpoint's address reaches them too.
+    `  subscription  ${stack.endpoint}${new URL(stack.alertQueueUrl).pathname} (yours: npm start does not read it)`,
     ...(stack.state
       ? [`  state table   ${stack.state.table} (DynamoDB, dynalite at ${stack.state.endpoint})`]
       : []),
-    `  e.g. ${cli} s3 ls s3://${stack.bucket}/ --recursive`,
+    `  e.g. ${cli} s3 cp FILE s3://${stack.bucket}/sysmon/`,
     '',
   ].join('\n');
+}
+
+/** One line per object, then its alerts: what `--watch` prints as each object is processed. */
+export function formatResult(r: ObjectResult): string {
+  const status = r.problem ? ` — ${r.problem}` : r.failed ? ' — FAILED' : '';
+  const line = `${r.key}: ${r.alerts.length} alert(s)${status}\n`;
+  return r.alerts.length > 0 ? `${line}${alertTable(r.alerts)}` : line;
 }
 
 function listFiles(dir: string): string[] {
@@ -202,62 +257,64 @@ export async function runSamples(
 ): Promise<number> {
   const out = options.out ?? process.stdout;
   const samplesDir = options.samplesDir ?? DEFAULT_SAMPLES_DIR;
-  const pipeline = await openPipeline(options);
+  const results: ObjectResult[] = [];
+  const pipeline = await openPipeline({ ...options, onResult: (r) => results.push(r) });
   try {
     out.write(endpointHelp(pipeline.stack));
     let uploaded = 0;
-    const failed: string[] = [];
     for (const source of SOURCES) {
       const dir = join(samplesDir, source);
-      const names = listFiles(dir);
-      for (const name of names) {
+      for (const name of listFiles(dir)) {
         const key = await pipeline.upload(join(dir, name), source, name);
         out.write(`uploaded s3://${pipeline.stack.bucket}/${key}\n`);
         uploaded++;
       }
-      if (names.length > 0) failed.push(...(await pipeline.drain(source)));
     }
     if (uploaded === 0) {
       out.write(`No samples found in ${join(samplesDir, '{sysmon,falcon}')}/.\n`);
       return 0;
     }
-    const alerts = await receiveAlerts(pipeline.stack);
-    out.write(
-      `\n${alerts.length} alert(s) received on the subscription to ${pipeline.stack.topicArn}:\n\n`,
-    );
+    await pipeline.idle();
+    const alerts = results.flatMap((r) => r.alerts);
+    out.write(`\n${alerts.length} alert(s) received from ${pipeline.stack.topicArn}:\n\n`);
     out.write(alertTable(alerts));
-    if (failed.length > 0) {
-      out.write(`\n${failed.length} notification(s) failed; the log lines above say why.\n`);
-      return 1;
-    }
-    return 0;
+    const bad = results.filter((r) => r.failed || r.problem);
+    for (const r of bad) out.write(`${r.key}: ${r.problem ?? 'FAILED'}\n`);
+    return results.some((r) => r.failed) ? 1 : 0;
   } finally {
-    await pipeline.stack.stop();
+    await pipeline.stop();
   }
 }
 
 export interface WatchOptions extends PipelineOptions {
   dir: string;
   settleMs?: number;
-  /** Called after each file was processed and its alerts read. */
-  onResult?: (result: FileResult) => void;
+  /** Called after each object was processed (whoever wrote it) and its alerts read. */
+  onResult?: (result: ObjectResult) => void;
 }
 
 export interface Watcher {
   stack: LocalStack;
-  /** Resolves when every file seen so far has been processed. */
+  /** Resolves when every file seen so far has been uploaded and processed. */
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * Watches `dir/sysmon/` and `dir/falcon/` (created if missing). Files already there and every file
- * dropped later are processed one at a time, once each version of them holds still.
+ * dropped later are uploaded one at a time, once each version of them holds still; the bucket
+ * notifies the functions of them as of any other write, and each object's alerts are printed.
  */
 export async function startWatch(options: WatchOptions): Promise<Watcher> {
   const out = options.out ?? process.stdout;
   const settleMs = options.settleMs ?? SETTLE_MS;
-  const pipeline = await openPipeline(options);
+  const pipeline = await openPipeline({
+    ...options,
+    onResult: (r) => {
+      out.write(`\n${formatResult(r)}`);
+      options.onResult?.(r);
+    },
+  });
   const done = new Map<string, string>();
   const timers = new Map<string, NodeJS.Timeout>();
   const watchers: FSWatcher[] = [];
@@ -265,16 +322,11 @@ export async function startWatch(options: WatchOptions): Promise<Watcher> {
   let stopped = false;
 
   const signature = (s: Stats) => `${s.size}:${s.mtimeMs}`;
-  const processOne = async (source: Source, name: string, path: string) => {
+  const uploadOne = async (source: Source, name: string, path: string) => {
     try {
-      const result = await pipeline.processFile(path, source, name);
-      out.write(
-        `\n${result.key}: ${result.alerts.length} alert(s)${result.failed ? ' — FAILED, see the log above' : ''}\n`,
-      );
-      if (result.alerts.length > 0) out.write(alertTable(result.alerts));
-      options.onResult?.(result);
+      await pipeline.upload(path, source, name);
     } catch (err) {
-      out.write(`\n${source}/${name}: ${(err as Error).message}\n`);
+      out.write(`\n${source}/${name}: not uploaded: ${(err as Error).message}\n`);
     }
   };
   const check = async (source: Source, name: string) => {
@@ -290,8 +342,10 @@ export async function startWatch(options: WatchOptions): Promise<Watcher> {
       schedule(source, name); // still being written
       return;
     }
+    // Another check of the same file may have settled while this one waited.
+    if (done.get(path) === sig) return;
     done.set(path, sig);
-    chain = chain.then(() => processOne(source, name, path));
+    chain = chain.then(() => uploadOne(source, name, path));
   };
   const pending = new Set<Promise<void>>();
   const schedule = (source: Source, name: string) => {
@@ -326,6 +380,7 @@ export async function startWatch(options: WatchOptions): Promise<Watcher> {
       if (timers.size > 0) await new Promise((r) => setTimeout(r, settleMs));
     }
     await chain;
+    await pipeline.idle();
   };
   return {
     stack: pipeline.stack,
@@ -337,7 +392,7 @@ export async function startWatch(options: WatchOptions): Promise<Watcher> {
       timers.clear();
       await Promise.all([...pending]);
       await chain;
-      await pipeline.stack.stop();
+      await pipeline.stop();
     },
   };
 }
@@ -375,7 +430,7 @@ function parse(argv: string[]): Args {
 
 async function main(argv: string[]): Promise<number> {
   const args = parseOrExplain('start', USAGE, parse, argv);
-  if (!args) return 2;
+  if (typeof args === 'number') return args;
   const port = { ...(args.port === undefined ? {} : { port: args.port }), state: !args.stateless };
   if (args.watch === undefined) {
     return runSamples({

@@ -1,27 +1,17 @@
+import { createEnvReader, ENV, type Env, type EnvReader } from '../config/env.ts';
 import type { SourceName } from '../event/types.ts';
 import { familyOf, sourceNames } from '../sources/index.ts';
 import { ConfigError } from './errors.ts';
 import { parseS3Uri } from './exceptions.ts';
 
-/** Where quarantined records go when QUARANTINE_PREFIX is unset (the CDK app passes it anyway). */
-export const DEFAULT_QUARANTINE_PREFIX = 'quarantine/';
-
-/** Skipped records kept per object in its quarantine file, by default. */
-export const DEFAULT_MAX_QUARANTINE_RECORDS = 1_000;
-/** Uncompressed JSONL bytes kept per object in its quarantine file, by default (1 MiB). */
-export const DEFAULT_MAX_QUARANTINE_BYTES = 1024 * 1024;
-/** Upper bounds an operator may raise the quarantine limits to (the file is built in memory). */
-export const MAX_QUARANTINE_RECORDS_LIMIT = 1_000_000;
-export const MAX_QUARANTINE_BYTES_LIMIT = 64 * 1024 * 1024;
-
-/**
- * Objects scanned at once within one invocation, by default. Each holds one GetObject stream and
- * one engine: a few MiB for a small batch, tens of MiB for a GiB of text (its tables are bounded
- * by lib/engine/limits.ts; lib/engine/README.md has the figures). Gunzip is CPU-bound,
- * so a handful keeps a 1 GiB function busy without starving any one object.
- */
-export const DEFAULT_OBJECT_CONCURRENCY = 4;
-export const MAX_OBJECT_CONCURRENCY = 16;
+// Names, defaults and bounds of the variables are lib/config/env.ts's; these name them here.
+export const DEFAULT_QUARANTINE_PREFIX = ENV.QUARANTINE_PREFIX.default;
+export const DEFAULT_MAX_QUARANTINE_RECORDS = ENV.MAX_QUARANTINE_RECORDS.default;
+export const DEFAULT_MAX_QUARANTINE_BYTES = ENV.MAX_QUARANTINE_BYTES.default;
+export const MAX_QUARANTINE_RECORDS_LIMIT = ENV.MAX_QUARANTINE_RECORDS.max;
+export const MAX_QUARANTINE_BYTES_LIMIT = ENV.MAX_QUARANTINE_BYTES.max;
+export const DEFAULT_OBJECT_CONCURRENCY = ENV.OBJECT_CONCURRENCY.default;
+export const MAX_OBJECT_CONCURRENCY = ENV.OBJECT_CONCURRENCY.max;
 
 /** S3 keys are at most 1,024 bytes of UTF-8; the prefix leaves room for source, date and key. */
 export const MAX_QUARANTINE_PREFIX_BYTES = 256;
@@ -56,7 +46,7 @@ export interface PipelineConfig {
   };
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env };
 
 /**
  * Reads and validates the function's configuration from the environment, once, at cold start.
@@ -64,68 +54,52 @@ export type Env = Readonly<Record<string, string | undefined>>;
  * a SOURCE that disagrees is a wiring mistake worth failing on.
  */
 export function loadConfig(env: Env, expectedSource?: SourceName): PipelineConfig {
-  const problems: string[] = [];
-  const get = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  };
+  const reader = createEnvReader(env);
+  const config = readPipelineConfig(reader, expectedSource);
+  if (reader.problems.length > 0) throw new ConfigError(reader.problems);
+  return config;
+}
+
+/**
+ * The function's configuration as far as it can be read; every problem goes to `reader`, so that
+ * the handler can report them together with the state layer's.
+ */
+export function readPipelineConfig(reader: EnvReader, expectedSource?: SourceName): PipelineConfig {
+  const get = reader.text;
 
   const alertTopicArn = get('ALERT_TOPIC_ARN');
   if (alertTopicArn === undefined) {
-    problems.push('ALERT_TOPIC_ARN is required: the ARN of the SNS topic that receives the alerts');
+    reader.problem(`ALERT_TOPIC_ARN is required: ${ENV.ALERT_TOPIC_ARN.meaning}`);
   } else if (!TOPIC_ARN.test(alertTopicArn)) {
-    problems.push(`ALERT_TOPIC_ARN is not an SNS topic ARN: ${JSON.stringify(alertTopicArn)}`);
+    reader.problem(`ALERT_TOPIC_ARN is not an SNS topic ARN: ${JSON.stringify(alertTopicArn)}`);
   } else if (alertTopicArn.endsWith('.fifo')) {
-    problems.push('ALERT_TOPIC_ARN names a FIFO topic; alerts are published to a standard topic');
+    reader.problem('ALERT_TOPIC_ARN names a FIFO topic; alerts are published to a standard topic');
   }
 
   let quarantinePrefix = get('QUARANTINE_PREFIX') ?? DEFAULT_QUARANTINE_PREFIX;
   if (quarantinePrefix.startsWith('/')) {
-    problems.push(`QUARANTINE_PREFIX must not start with "/": ${JSON.stringify(quarantinePrefix)}`);
+    reader.problem(
+      `QUARANTINE_PREFIX must not start with "/": ${JSON.stringify(quarantinePrefix)}`,
+    );
   } else if (Buffer.byteLength(quarantinePrefix) > MAX_QUARANTINE_PREFIX_BYTES) {
-    problems.push(`QUARANTINE_PREFIX is longer than ${MAX_QUARANTINE_PREFIX_BYTES} bytes`);
+    reader.problem(`QUARANTINE_PREFIX is longer than ${MAX_QUARANTINE_PREFIX_BYTES} bytes`);
   }
   if (!quarantinePrefix.endsWith('/')) quarantinePrefix += '/';
 
   const quarantineBucket = get('QUARANTINE_BUCKET');
   if (quarantineBucket !== undefined && !BUCKET_NAME.test(quarantineBucket)) {
-    problems.push(`QUARANTINE_BUCKET is not a bucket name: ${JSON.stringify(quarantineBucket)}`);
+    reader.problem(`QUARANTINE_BUCKET is not a bucket name: ${JSON.stringify(quarantineBucket)}`);
   }
 
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = get(name);
-    if (raw === undefined) return fallback;
-    const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      problems.push(
-        `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`,
-      );
-      return fallback;
-    }
-    return n;
-  };
-  const maxQuarantineRecords = int(
-    'MAX_QUARANTINE_RECORDS',
-    DEFAULT_MAX_QUARANTINE_RECORDS,
-    0,
-    MAX_QUARANTINE_RECORDS_LIMIT,
-  );
-  const maxQuarantineBytes = int(
-    'MAX_QUARANTINE_BYTES',
-    DEFAULT_MAX_QUARANTINE_BYTES,
-    0,
-    MAX_QUARANTINE_BYTES_LIMIT,
-  );
-  const objectConcurrency = int(
-    'OBJECT_CONCURRENCY',
-    DEFAULT_OBJECT_CONCURRENCY,
-    1,
-    MAX_OBJECT_CONCURRENCY,
-  );
+  const maxQuarantineRecords = reader.integer('MAX_QUARANTINE_RECORDS');
+  const maxQuarantineBytes = reader.integer('MAX_QUARANTINE_BYTES');
+  const objectConcurrency = reader.integer('OBJECT_CONCURRENCY');
 
   const exceptionsUri = get('EXCEPTIONS_URI');
   if (exceptionsUri !== undefined && parseS3Uri(exceptionsUri) === undefined) {
-    problems.push(`EXCEPTIONS_URI is not an s3://bucket/key URI: ${JSON.stringify(exceptionsUri)}`);
+    reader.problem(
+      `EXCEPTIONS_URI is not an s3://bucket/key URI: ${JSON.stringify(exceptionsUri)}`,
+    );
   }
 
   const rawSource = get('SOURCE');
@@ -135,9 +109,9 @@ export function loadConfig(env: Env, expectedSource?: SourceName): PipelineConfi
     source = familyOf(rawSource);
     if (source === undefined) {
       const names = sourceNames().filter((n) => n !== 'auto');
-      problems.push(`SOURCE must be one of ${names.join(', ')}, got ${JSON.stringify(rawSource)}`);
+      reader.problem(`SOURCE must be one of ${names.join(', ')}, got ${JSON.stringify(rawSource)}`);
     } else if (expectedSource !== undefined && source !== expectedSource) {
-      problems.push(
+      reader.problem(
         `SOURCE is ${rawSource}${rawSource === source ? '' : ` (${source})`} but this function reads ${expectedSource}`,
       );
     } else if (rawSource !== source) {
@@ -153,15 +127,14 @@ export function loadConfig(env: Env, expectedSource?: SourceName): PipelineConfi
     } catch {
       ok = false;
     }
-    if (!ok) problems.push(`AWS_ENDPOINT_URL is not an http(s) URL: ${JSON.stringify(endpoint)}`);
+    if (!ok) reader.problem(`AWS_ENDPOINT_URL is not an http(s) URL: ${JSON.stringify(endpoint)}`);
   }
 
   const pathStyle = get('S3_FORCE_PATH_STYLE')?.toLowerCase();
   if (pathStyle !== undefined && pathStyle !== 'true' && pathStyle !== 'false') {
-    problems.push(`S3_FORCE_PATH_STYLE must be true or false, got ${JSON.stringify(pathStyle)}`);
+    reader.problem(`S3_FORCE_PATH_STYLE must be true or false, got ${JSON.stringify(pathStyle)}`);
   }
 
-  if (problems.length > 0) throw new ConfigError(problems);
   return {
     alertTopicArn: alertTopicArn as string,
     quarantinePrefix,

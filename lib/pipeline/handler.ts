@@ -4,14 +4,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { createEnvReader } from '../config/env.ts';
 import type { ScanLimits } from '../engine/index.ts';
 import type { SourceName } from '../event/types.ts';
 import type { CompiledExceptions, CompiledRule } from '../rule/index.ts';
 import { defaultRule } from '../rule/index.ts';
 import { mapLimit } from '../state/concurrency.ts';
-import { type DynamoSend, stateFromEnv } from '../state/index.ts';
-import { type Env, loadConfig, type PipelineConfig } from './config.ts';
-import { InvocationFailedError, ReadDeadlineError } from './errors.ts';
+import { createState, type DynamoSend, readStateSettings } from '../state/index.ts';
+import { type Env, type PipelineConfig, readPipelineConfig } from './config.ts';
+import { ConfigError, InvocationFailedError, ReadDeadlineError } from './errors.ts';
 import { loadExceptionsFromS3 } from './exceptions.ts';
 import { type ObjectRef, objectId, parseInvocation } from './notifications.ts';
 import type { S3Reader } from './objects.ts';
@@ -96,14 +97,18 @@ export function createAwsClients(config: PipelineConfig): {
  */
 export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHandler {
   const env = options.env ?? process.env;
-  const config = loadConfig(env, options.source);
+  // The function's and the state layer's variables are read together: every problem at once.
+  const reader = createEnvReader(env);
+  const config = readPipelineConfig(reader, options.source);
+  const settings = readStateSettings(reader);
+  if (reader.problems.length > 0) throw new ConfigError(reader.problems);
   const source = options.source;
-  const serviceName = env.POWERTOOLS_SERVICE_NAME || `t1102-${source}`;
+  const serviceName = reader.text('POWERTOOLS_SERVICE_NAME') ?? `t1102-${source}`;
   const logger = options.logger ?? new Logger({ serviceName });
   const metrics =
     options.metrics ??
     new Metrics({
-      namespace: env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
+      namespace: reader.text('POWERTOOLS_METRICS_NAMESPACE') ?? METRICS_NAMESPACE,
       serviceName,
     });
   const aws = createAwsClients(config);
@@ -111,8 +116,12 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
   const sns = options.sns ?? aws.sns;
   const rule = options.rule ?? defaultRule();
   // STATE_TABLE absent: per-object grouping; present: windows, thresholds and context in DynamoDB.
-  const state = env.STATE_TABLE?.trim()
-    ? stateFromEnv(env, options.dynamo ?? aws.dynamo(env.AWS_ENDPOINT_URL_DYNAMODB), rule.rule.id)
+  const state = settings.tableName
+    ? createState(
+        settings,
+        options.dynamo ?? aws.dynamo(reader.text('AWS_ENDPOINT_URL_DYNAMODB')),
+        rule.rule.id,
+      )
     : undefined;
   const stateful = state?.mode === 'dynamodb' ? state : undefined;
   const buildProcessor = (exceptions: CompiledExceptions) =>

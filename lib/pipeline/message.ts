@@ -17,8 +17,8 @@ import { AlertTooLargeError } from './errors.ts';
  */
 export const MAX_SNS_MESSAGE_BYTES = 262_144;
 /**
- * The SPEC allows 100 characters; the SNS API reference says "less than 100 characters long", so
- * subjects stay at 99, which satisfies both. ASCII, no line breaks or control characters.
+ * docs/detection.md (Platform limits) allows 100 characters; the SNS API reference says "less
+ * than 100 characters long", so subjects stay at 99, which satisfies both. ASCII, no line breaks or control characters.
  */
 export const MAX_SUBJECT_CHARS = 99;
 /** Attribute values are for filter policies: the group key, capped so a hostile name stays small. */

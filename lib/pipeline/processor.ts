@@ -3,6 +3,7 @@ import { type ContextStore, scanObject } from '../engine/index.ts';
 import type { SourceName } from '../event/types.ts';
 import type { CompiledExceptions, CompiledRule } from '../rule/index.ts';
 import { SOURCE_PLUGINS } from '../sources/index.ts';
+import { StateError } from '../state/index.ts';
 import { ObjectReadError, PublishError } from './errors.ts';
 import { type AlertMessage, buildAlertMessage } from './message.ts';
 import { type ObjectRef, objectId } from './notifications.ts';
@@ -23,7 +24,7 @@ import {
 } from './telemetry.ts';
 
 /** Where processing stopped when an object failed. */
-export type FailureStage = 'read' | 'quarantine' | 'policy' | 'alert' | 'publish';
+export type FailureStage = 'read' | 'state' | 'quarantine' | 'policy' | 'alert' | 'publish';
 
 export interface ObjectOutcome {
   ref: ObjectRef;
@@ -118,6 +119,11 @@ export function createObjectProcessor(
           onSkip: (skip) => collector.add(skip),
         });
       } catch (err) {
+        // The context store's table failing is the state layer's fault, not the object's.
+        if (err instanceof StateError) {
+          stage = 'state';
+          throw err;
+        }
         throw new ObjectReadError(origin, `reading failed: ${(err as Error).message}`, {
           cause: err,
         });

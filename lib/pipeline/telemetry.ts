@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ENV } from '../config/env.ts';
 import type { SkipReason } from '../engine/index.ts';
 
 /** Namespace of the EMF metrics (POWERTOOLS_METRICS_NAMESPACE overrides it, the CDK app sets it). */
-export const METRICS_NAMESPACE = 'T1102Detection';
+export const METRICS_NAMESPACE = ENV.POWERTOOLS_METRICS_NAMESPACE.default;
 
 /** Metric names, one EMF document per object (the CDK dashboard and alarms read these). */
 export const METRIC = {

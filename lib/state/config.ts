@@ -1,17 +1,9 @@
+import { createEnvReader, type Env, type EnvReader } from '../config/env.ts';
 import type { ContextStore } from '../engine/types.ts';
 import { createDynamoContextStore } from './context-store.ts';
-import type { DynamoSend } from './dynamo.ts';
+import { type DynamoSend, namingTable } from './dynamo.ts';
 import { StateConfigError } from './errors.ts';
-import {
-  DEFAULT_THRESHOLD,
-  DEFAULT_TTL_DAYS,
-  DEFAULT_WINDOW_MINUTES,
-  MAX_THRESHOLD,
-  MAX_TTL_DAYS,
-  MAX_WINDOW_MINUTES,
-  MS_PER_MINUTE,
-  SECONDS_PER_DAY,
-} from './limits.ts';
+import { MS_PER_MINUTE, SECONDS_PER_DAY } from './limits.ts';
 import { type AlertPolicy, createDynamoAlertPolicy, statelessPolicy } from './policy.ts';
 
 /** What a handler needs to scan and alert with (or without) cross-object state. */
@@ -36,68 +28,74 @@ export type StateSetup =
 /** DynamoDB table names: 3–255 of letters, digits, `_`, `-`, `.` (DynamoDB naming rules). */
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
-function intVar(
-  env: Record<string, string | undefined>,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  unit: string,
-): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new StateConfigError(
-      name,
-      `${name} must be a whole number of ${unit} from ${min} to ${max}, got ${JSON.stringify(raw)}`,
-    );
-  }
-  return value;
+/** The state settings of the environment; `tableName` undefined means stateless. */
+export interface StateSettings {
+  tableName: string | undefined;
+  windowMinutes: number;
+  threshold: number;
+  ttlDays: number;
 }
 
 /**
- * Reads the state configuration from the environment:
- *
- * - `STATE_TABLE`: the DynamoDB table; absent or empty → stateless (no windows, no context store).
- * - `WINDOW_MINUTES`: tumbling event-time window (default 1440 = one UTC day, at most 10080).
- * - `THRESHOLD`: count at which a window's first alert goes out (default 1).
- * - `STATE_TTL_DAYS`: days state outlives its window (alerts) or its last sighting (context), default 7.
- *
- * Validated once, at cold start, with the variable named in the error.
+ * Reads STATE_TABLE, WINDOW_MINUTES, THRESHOLD and STATE_TTL_DAYS (lib/config/env.ts has their
+ * defaults and bounds); every problem goes to `reader`. The numbers are checked even without a
+ * table, so a typo shows before state is turned on.
  */
-export function stateFromEnv(
-  env: Record<string, string | undefined>,
-  client: DynamoSend,
-  ruleId: string,
-): StateSetup {
-  const tableName = env.STATE_TABLE?.trim() ?? '';
-  const windowMinutes = intVar(
-    env,
-    'WINDOW_MINUTES',
-    DEFAULT_WINDOW_MINUTES,
-    1,
-    MAX_WINDOW_MINUTES,
-    'minutes',
-  );
-  const threshold = intVar(env, 'THRESHOLD', DEFAULT_THRESHOLD, 1, MAX_THRESHOLD, 'events');
-  const ttlDays = intVar(env, 'STATE_TTL_DAYS', DEFAULT_TTL_DAYS, 1, MAX_TTL_DAYS, 'days');
-  if (tableName === '') return { mode: 'stateless', policy: statelessPolicy };
-  if (!TABLE_NAME.test(tableName)) {
-    throw new StateConfigError(
-      'STATE_TABLE',
+export function readStateSettings(reader: EnvReader): StateSettings {
+  const tableName = reader.text('STATE_TABLE');
+  if (tableName !== undefined && !TABLE_NAME.test(tableName)) {
+    reader.problem(
       `STATE_TABLE must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .), got ${JSON.stringify(tableName)}`,
     );
   }
-  const windowMs = windowMinutes * MS_PER_MINUTE;
-  const ttlSeconds = ttlDays * SECONDS_PER_DAY;
+  return {
+    tableName,
+    windowMinutes: reader.integer('WINDOW_MINUTES'),
+    threshold: reader.integer('THRESHOLD'),
+    ttlDays: reader.integer('STATE_TTL_DAYS'),
+  };
+}
+
+/** The policy and context store of valid settings. DynamoDB errors name the table. */
+export function createState(
+  settings: StateSettings,
+  client: DynamoSend,
+  ruleId: string,
+): StateSetup {
+  const { tableName } = settings;
+  if (tableName === undefined) return { mode: 'stateless', policy: statelessPolicy };
+  const named = namingTable(client, tableName);
+  const windowMs = settings.windowMinutes * MS_PER_MINUTE;
+  const threshold = settings.threshold;
+  const ttlSeconds = settings.ttlDays * SECONDS_PER_DAY;
   return {
     mode: 'dynamodb',
     tableName,
     windowMs,
     threshold,
     ttlSeconds,
-    policy: createDynamoAlertPolicy({ client, tableName, ruleId, windowMs, threshold, ttlSeconds }),
-    contextStore: createDynamoContextStore({ client, tableName, ttlSeconds }),
+    policy: createDynamoAlertPolicy({
+      client: named,
+      tableName,
+      ruleId,
+      windowMs,
+      threshold,
+      ttlSeconds,
+    }),
+    contextStore: createDynamoContextStore({ client: named, tableName, ttlSeconds }),
   };
+}
+
+/**
+ * The state configuration of an environment: STATE_TABLE absent or blank → stateless (no
+ * windows, no context store). Validated once, at cold start; StateConfigError lists every problem.
+ */
+export function stateFromEnv(env: Env, client: DynamoSend, ruleId: string): StateSetup {
+  const reader = createEnvReader(env);
+  const settings = readStateSettings(reader);
+  if (reader.problems.length > 0) {
+    const first = reader.problems[0]!;
+    throw new StateConfigError(first.split(' ')[0]!, reader.problems.join('\n'));
+  }
+  return createState(settings, client, ruleId);
 }

@@ -1,4 +1,5 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { StateStoreError } from './errors.ts';
 import { BACKOFF_BASE_MS, BACKOFF_MAX_MS } from './limits.ts';
 
 /** The one method the module uses: inject the real client, or a wrapper in fault-injection tests. */
@@ -29,6 +30,33 @@ export function getStrList(item: Item, name: string): string[] | undefined {
 
 export const isConditionFailure = (err: unknown): boolean =>
   err instanceof Error && err.name === 'ConditionalCheckFailedException';
+
+/**
+ * The client, with every failure but a lost condition (which the policy expects and handles)
+ * turned into StateStoreError naming the table and the operation: a missing table or a denied
+ * permission then reads as the state table's fault, not as the object's.
+ */
+/**
+ * The DynamoDB operation a command calls. From its schema (`[9, namespace, name, …]`), since a
+ * minified bundle renames the command classes.
+ */
+function operationOf(command: object): string {
+  const schema = (command as { schema?: unknown }).schema;
+  const name = Array.isArray(schema) ? schema[2] : undefined;
+  return typeof name === 'string' ? name : 'request';
+}
+
+export function namingTable(client: DynamoSend, tableName: string): DynamoSend {
+  const send = async (command: Parameters<DynamoSend['send']>[0], options?: object) => {
+    try {
+      return await client.send(command, options);
+    } catch (err) {
+      if (isConditionFailure(err)) throw err;
+      throw new StateStoreError(tableName, operationOf(command), err);
+    }
+  };
+  return { send } as DynamoSend;
+}
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));

@@ -42,3 +42,16 @@ export class StateCapacityError extends StateError {
     this.name = 'StateCapacityError';
   }
 }
+
+/** A DynamoDB request on the state table failed (the table is missing, access denied, ...). */
+export class StateStoreError extends StateError {
+  readonly table: string;
+  readonly operation: string;
+  constructor(table: string, operation: string, cause: unknown) {
+    const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`state table ${table} (STATE_TABLE): ${operation} failed: ${detail}`, { cause });
+    this.name = 'StateStoreError';
+    this.table = table;
+    this.operation = operation;
+  }
+}

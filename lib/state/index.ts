@@ -1,5 +1,5 @@
-export type { StateSetup } from './config.ts';
-export { stateFromEnv } from './config.ts';
+export type { StateSettings, StateSetup } from './config.ts';
+export { createState, readStateSettings, stateFromEnv } from './config.ts';
 export type { DynamoContextStoreOptions } from './context-store.ts';
 export { createDynamoContextStore } from './context-store.ts';
 export type { DynamoSend } from './dynamo.ts';
@@ -9,6 +9,7 @@ export {
   StateError,
   StateInputError,
   StateRetryExhaustedError,
+  StateStoreError,
 } from './errors.ts';
 export {
   DEFAULT_THRESHOLD,

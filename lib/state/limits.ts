@@ -1,3 +1,5 @@
+import { ENV } from '../config/env.ts';
+
 /**
  * Every bound of the state module, with its unit. DynamoDB's own limits are linked where stated.
  */
@@ -70,15 +72,11 @@ export const MAX_CONTEXT_KEY_CHARS = 256;
  */
 export const MAX_SAVE_CACHE_ENTRIES = 50_000;
 
-/** Defaults of the environment (stateFromEnv). */
-export const DEFAULT_WINDOW_MINUTES = 1_440;
-export const DEFAULT_THRESHOLD = 1;
-export const DEFAULT_TTL_DAYS = 7;
-
-/** Bounds of the environment: a week-long window, a year of retention. */
-export const MAX_WINDOW_MINUTES = 7 * 1_440;
-export const MAX_THRESHOLD = 1_000_000;
-export const MAX_TTL_DAYS = 365;
+// The environment's defaults are lib/config/env.ts's (WINDOW_MINUTES, THRESHOLD,
+// STATE_TTL_DAYS); these name them for the policy and the context store built without it.
+export const DEFAULT_WINDOW_MINUTES = ENV.WINDOW_MINUTES.default;
+export const DEFAULT_THRESHOLD = ENV.THRESHOLD.default;
+export const DEFAULT_TTL_DAYS = ENV.STATE_TTL_DAYS.default;
 
 export const MS_PER_MINUTE = 60_000;
 export const SECONDS_PER_DAY = 86_400;

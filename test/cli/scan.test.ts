@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CSV_HEADER } from '../../lib/alert/index.ts';
+import { formatProgress, startProgress } from '../../lib/cli/progress.ts';
 import { falconNdjson, sysmonDns } from '../engine/fixtures.ts';
 import { npmRun } from './run.ts';
 
@@ -261,5 +262,93 @@ describe('scan: an input of no known shape is an error, never "nothing found"', 
     expect(out.stdout.trim().split('\n').slice(1)).toEqual([
       'WKS-7,,powershell.exe,pastebin.com,1,2024-03-01T10:00:00.123Z,2024-03-01T10:00:00.123Z',
     ]);
+  });
+
+  it('prints --help on standard output with the exit codes and exits 0', async () => {
+    // Act
+    const out = await npmRun('scan', ['--help']);
+    // Assess
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe('');
+    expect(out.stdout).toMatch(/^usage: npm run scan/);
+    expect(out.stdout).toMatch(/Exit status:\n {2}0 .+\n {2}1 .+\n.+\n {2}2 {2}bad usage/);
+  });
+
+  it('reads every file under a directory, recursively', async () => {
+    // Prepare
+    const root = join(dir, 'tree');
+    mkdirSync(join(root, 'a', 'b'), { recursive: true });
+    writeFileSync(join(root, 'a', 'one.xml'), sysmonDns('pastebin.com'));
+    writeFileSync(join(root, 'a', 'b', 'two.ndjson.gz'), gzipSync(falconNdjson()));
+    // Act
+    const out = await npmRun('scan', ['--format', 'csv', root]);
+    // Assess
+    expect(out.code).toBe(0);
+    expect(out.stdout.trimEnd().split('\n')).toHaveLength(3);
+    expect(out.stderr).toContain(`${join(root, 'a', 'b', 'two.ndjson.gz')}: falcon`);
+    expect(out.stderr).toContain(`${join(root, 'a', 'one.xml')}: sysmon`);
+  });
+
+  it('expands a quoted glob, ** included', async () => {
+    // Prepare
+    const root = join(dir, 'globbed');
+    mkdirSync(join(root, 'x', 'y'), { recursive: true });
+    writeFileSync(join(root, 'x', 'y', 'hit.xml'), sysmonDns('pastebin.com'));
+    writeFileSync(join(root, 'x', 'miss.txt'), sysmonDns('pastebin.com'));
+    // Act
+    const out = await npmRun('scan', ['--format', 'csv', `${root}/**/*.xml`]);
+    // Assess
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain('hit.xml: sysmon');
+    expect(out.stderr).not.toContain('miss.txt');
+  });
+
+  it('prints nothing on standard output when no input could be read', async () => {
+    // Act
+    const missing = await npmRun('scan', [join(dir, 'missing.xml')]);
+    const unmatched = await npmRun('scan', ['--format', 'csv', `${dir}/nothing/*.xml`]);
+    // Assess
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toContain('no input could be read');
+    expect(unmatched.code).toBe(1);
+    expect(unmatched.stdout).toBe('');
+    expect(unmatched.stderr).toContain(`${dir}/nothing/*.xml: no file matches`);
+  });
+
+  it('shows no progress line when standard error is not a terminal', async () => {
+    // Act
+    const out = await npmRun('scan', [write('p.xml', sysmonDns('pastebin.com'))]);
+    // Assess
+    expect(out.stderr).not.toContain('\r');
+  });
+});
+
+describe('scan progress on a terminal', () => {
+  it.each([
+    [
+      { bytesRead: 3 * 2 ** 20, size: 12 * 2 ** 20, elapsedMs: 2000 },
+      'f: 25% (3.0/12 MiB) 1.5 MiB/s',
+    ],
+    [{ bytesRead: 40 * 2 ** 20, size: undefined, elapsedMs: 4000 }, 'f: 40 MiB read, 10.0 MiB/s'],
+    [{ bytesRead: 0, size: 0, elapsedMs: 0 }, 'f: 0.0 MiB read, 0.0 MiB/s'],
+  ])('formats %o', (p, line) => {
+    expect(formatProgress({ file: 'f', ...p })).toBe(line);
+  });
+
+  it('redraws one line with percentage and rate, and erases it when done', async () => {
+    // Prepare
+    const written: string[] = [];
+    const tty = {
+      isTTY: true,
+      write: (s: string) => written.push(s),
+    } as unknown as NodeJS.WriteStream;
+    // Act
+    const stop = startProgress(tty, 'big.gz', 100, () => 50);
+    await new Promise((r) => setTimeout(r, 600));
+    stop();
+    // Assess
+    expect(written[0]).toMatch(/^\r\u001b\[Kbig\.gz: 50% \(0\.0\/0\.0 MiB\) [\d.]+ MiB\/s$/);
+    expect(written.at(-1)).toBe('\r\u001b[K');
   });
 });

@@ -82,7 +82,14 @@ function answerEmptyBatch({ dir, environment }: Bundle, launcher: string[]) {
   const [command = process.execPath, ...args] = launcher;
   const output = execFileSync(command, [...args, '--input-type=module', '-e', script], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...environment },
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      // The test host may run Node 20, where the SDK prints its notice that it will need Node 22
+      // (Lambda runs 22); vitest.config.ts turns it off for the tests, and so for their children.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...environment,
+    },
     encoding: 'utf8',
     timeout: IMPORT_TIMEOUT_MS,
   });

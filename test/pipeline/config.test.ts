@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
+  createS3BatchHandler,
   DEFAULT_MAX_QUARANTINE_BYTES,
   DEFAULT_MAX_QUARANTINE_RECORDS,
   DEFAULT_OBJECT_CONCURRENCY,
@@ -123,5 +124,30 @@ describe('Configuration from the environment', () => {
     expect(e.problems).toHaveLength(3);
     expect(e.message.split('\n')).toHaveLength(4);
     expect(e.message).toMatch(/^invalid configuration \(3 problems\):/);
+  });
+
+  it("reports the state layer's problems together with the function's", () => {
+    // Act
+    let error: unknown;
+    try {
+      createS3BatchHandler({
+        source: 'sysmon',
+        env: { STATE_TABLE: 't', WINDOW_MINUTES: 'abc', THRESHOLD: '-1' },
+      });
+    } catch (err) {
+      error = err;
+    }
+
+    // Assess: the missing topic, the window, the threshold and the table name, in one error
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(4);
+    expect(problems.map((p) => p.split(' ')[0])).toEqual([
+      'ALERT_TOPIC_ARN',
+      'STATE_TABLE',
+      'WINDOW_MINUTES',
+      'THRESHOLD',
+    ]);
+    expect(problems[2]).toContain('whole number of minutes from 1 to 10080, got "abc"');
   });
 });

@@ -166,21 +166,46 @@ describe('Functions: every notification shape', () => {
 
 describe('Functions: limits', () => {
   it('trims an alert whose evidence would exceed 262,144 bytes', async () => {
-    // Prepare: ten distinct 40,000-character command lines in one group.
+    // Prepare: ten distinct 40,000-character command lines in one group; the publish is recorded
+    // as sent, since a subscriber only sees the entry SNS delivers to it.
     const object = await putObject(stack, 'falcon/huge evidence.ndjson', falconBatch(10, 40_000));
+    const published: Array<{ message: string; bytes: number }> = [];
+    const handler = createS3BatchHandler({
+      source: 'falcon',
+      env: handlerEnv(stack),
+      logger: quietLogger(),
+      metrics: quietMetrics(),
+      sns: {
+        send: (command: PublishBatchCommand) => {
+          for (const e of command.input.PublishBatchRequestEntries ?? []) {
+            const attributes = Object.entries(e.MessageAttributes ?? {});
+            const bytes =
+              Buffer.byteLength(e.Message ?? '') +
+              attributes.reduce(
+                (n, [k, v]) =>
+                  n + Buffer.byteLength(k + (v.DataType ?? '') + (v.StringValue ?? '')),
+                0,
+              );
+            published.push({ message: e.Message ?? '', bytes });
+          }
+          return stack.sns.send(command);
+        },
+      } as unknown as typeof stack.sns,
+    });
 
     // Act
-    const response = await handlers.falcon(notificationFor('sqs-s3', object));
+    const response = await handler(notificationFor('sqs-s3', object));
     const alerts = await receiveAlerts(stack, { expected: 1 });
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(alerts).toHaveLength(1);
     const [alert] = alerts;
-    expect(alert!.publishedBytes).toBeLessThan(MAX_SNS_MESSAGE_BYTES);
+    expect(published).toHaveLength(1);
+    expect(published[0]!.bytes).toBeLessThan(MAX_SNS_MESSAGE_BYTES);
+    expect(JSON.parse(published[0]!.message).email).toContain('Evidence trimmed');
     expect(alert!.finding.unmapped.evidence_trimmed).toBe(true);
     expect(alert!.finding.count).toBe(10);
-    expect(alert!.email).toContain('Evidence trimmed');
   });
 
   it('sends a large object group in full when it fits', async () => {

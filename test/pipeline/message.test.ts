@@ -42,7 +42,7 @@ function group(overrides: Partial<AlertGroup['key']> = {}, count = 12): AlertGro
 const parse = (message: string) => JSON.parse(message) as { default: string; email: string };
 
 describe('Alert message: subject', () => {
-  it('reads like the issue example', () => {
+  it('names the process, the domain, the host and the count', () => {
     // Act
     const subject = alertSubject(buildFinding(rule, group()));
 

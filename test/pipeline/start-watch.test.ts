@@ -15,10 +15,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCsv, sortGroups } from '../../lib/alert/index.ts';
 import { groupOfFinding } from '../../lib/cli/local-stack.ts';
-import { type FileResult, startWatch, type Watcher } from '../../lib/cli/start.ts';
+import { type ObjectResult, startWatch, type Watcher } from '../../lib/cli/start.ts';
+import { sysmonDns } from '../engine/fixtures.ts';
 import { FIXTURE_DATASETS, SHARED_DATASETS } from '../helpers/datasets.ts';
 
 /** Every dataset when ../shared is beside the clone, else the project's MIT copies. */
@@ -36,14 +38,15 @@ const datasets = (['sysmon', 'falcon'] as const).flatMap((source) => {
 
 let dir: string;
 let watcher: Watcher;
-const results = new Map<string, FileResult>();
+const printed: Buffer[] = [];
+const results = new Map<string, ObjectResult>();
 let arrived: () => void = () => {};
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 't1102-watch-'));
   watcher = await startWatch({
     dir,
-    out: new PassThrough().resume(),
+    out: new PassThrough().on('data', (c: Buffer) => printed.push(c)),
     settleMs: 100,
     onResult: (r) => {
       results.set(r.key, r);
@@ -107,4 +110,31 @@ describe('npm start -- --watch DIR', () => {
     // Assess
     expect(results.size).toBe(before);
   });
+
+  it('says in one readable line that a dropped file is damaged', async () => {
+    // Prepare: a gzip cut short
+    const gz = gzipSync(sysmonDns('pastebin.com').repeat(200));
+    printed.length = 0;
+
+    // Act
+    writeFileSync(join(dir, 'sysmon', 'cut.xml.gz'), gz.subarray(0, gz.length - 30));
+    await waitFor(() => results.has('sysmon/cut.xml.gz'));
+
+    // Assess
+    const lines = Buffer.concat(printed).toString('utf8').trim().split('\n');
+    expect(lines).toHaveLength(1 + 2); // the line, the table's header and its one row
+    expect(lines[0]).toMatch(
+      /^sysmon\/cut\.xml\.gz: 1 alert\(s\) — damaged \(truncated-gzip\): .+; alerts are from what came before$/,
+    );
+    expect(lines.join('\n')).not.toContain('{'); // no JSON log line
+  });
 });
+
+async function waitFor(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + ALL_FILES_TIMEOUT_MS;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await watcher.idle();
+}

@@ -109,3 +109,36 @@ describe('Functions with STATE_TABLE', () => {
     expect(alerts[0]!.finding.count).toBe(2);
   });
 });
+
+describe('Functions with a STATE_TABLE that does not exist', () => {
+  it("fail the object at the state stage, naming the table, not the object's read", async () => {
+    // Prepare
+    const errors: Array<Record<string, unknown>> = [];
+    const missing = createS3BatchHandler({
+      source: 'falcon',
+      env: { ...process.env, STATE_TABLE: 'no-such-table' },
+      dynamo: dynamo.client,
+      logger: {
+        debug() {},
+        info() {},
+        warn() {},
+        error: (_m: string, fields: Record<string, unknown>) => errors.push(fields),
+      } as never,
+    });
+    const object = await putObject(stack, 'falcon/psh.ndjson', Buffer.from(PSH_FDR));
+
+    // Act
+    const response = await missing(sqsBatch([JSON.stringify(s3EventFor(object))]));
+
+    // Assess
+    expect(response.batchItemFailures).toHaveLength(1);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.stage).toBe('state');
+    const error = errors[0]!.error as Error;
+    expect(error.name).toBe('StateStoreError');
+    expect(error.message).toMatch(
+      /^state table no-such-table \(STATE_TABLE\): BatchGetItem failed: ResourceNotFoundException/,
+    );
+    expect(error.message).not.toContain('reading failed');
+  });
+});

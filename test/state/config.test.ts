@@ -60,4 +60,18 @@ describe('State configuration from the environment', () => {
     expect(act).toThrow(StateConfigError);
     expect(act).toThrow(new RegExp(`^${variable} must`));
   });
+
+  it('reports every problem at once', () => {
+    // Act
+    const act = () =>
+      stateFromEnv(
+        { STATE_TABLE: 'alerts-state', WINDOW_MINUTES: 'abc', THRESHOLD: '-1' },
+        client,
+        'rule',
+      );
+
+    // Assess
+    expect(act).toThrow(StateConfigError);
+    expect(act).toThrow(/^WINDOW_MINUTES .+\nTHRESHOLD must be a whole number of events/);
+  });
 });
