@@ -1,5 +1,5 @@
 import { Grouper } from '../alert/group.ts';
-import type { AlertGroup } from '../alert/types.ts';
+import type { AlertGroup, GroupOverflow } from '../alert/types.ts';
 import type { NormalizedEvent } from '../event/types.ts';
 import { normalizeHostname } from '../rule/compile.ts';
 import type { CompiledRule } from '../rule/types.ts';
@@ -12,7 +12,7 @@ import type {
 } from '../sources/types.ts';
 import { type ProcessContext, ProcessContexts } from './contexts.ts';
 import { basename, detach } from './fields.ts';
-import type { ScanLimits } from './limits.ts';
+import { MAX_SUMMARY_GROUPS, type ScanLimits } from './limits.ts';
 import type { ContextStore, SkipReason, StoredContext } from './types.ts';
 
 /**
@@ -152,6 +152,8 @@ export class ObjectAnalyzer implements AnalyzerInput {
   private readonly fetchedHosts = new Set<string>();
   private readonly grouper: Grouper;
   matched = 0;
+  /** Matches past the group cap, as of the last `finish`. */
+  lastOverflow: GroupOverflow = { summarized: 0, dropped: 0 };
 
   constructor(
     private readonly rule: CompiledRule,
@@ -170,7 +172,11 @@ export class ObjectAnalyzer implements AnalyzerInput {
      */
     private readonly store?: ContextStore,
   ) {
-    this.grouper = new Grouper(windowMs);
+    this.grouper = new Grouper(windowMs, {
+      maxGroups: limits.maxAlertGroups,
+      maxSummaries: MAX_SUMMARY_GROUPS,
+      listedDomain: (domain) => rule.listedDomain(domain),
+    });
     this.processes = new ProcessContexts(limits.maxProcessContexts, limits.maxContextBytes, (why) =>
       this.onSkip('context-evicted', `the oldest process context was dropped: ${why}`, 0, 0),
     );
@@ -653,6 +659,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
     if (store) await this.fetchMissingContext(store, this.candidates.length);
     this.flushCandidates(this.candidates.length);
     if (store && (learned.processes.size > 0 || learned.hosts.size > 0)) await store.save(learned);
+    this.lastOverflow = this.grouper.overflow;
     return this.grouper.flush();
   }
 

@@ -10,6 +10,7 @@ export { basename } from './fields.ts';
 export type { ScanLimits } from './limits.ts';
 export {
   DEFAULT_LIMITS,
+  MAX_ALERT_GROUPS,
   MAX_CANDIDATE_WAIT_BYTES,
   MAX_CANDIDATES,
   MAX_CONTEXT_BYTES,
@@ -24,6 +25,7 @@ export {
   MAX_PENDING_CONNECTIONS,
   MAX_PROCESS_CONTEXTS,
   MAX_RECORD_BYTES,
+  MAX_SUMMARY_GROUPS,
 } from './limits.ts';
 export type { ScanObjectOptions } from './scan.ts';
 export { scanObject, splitRecords } from './scan.ts';

@@ -56,6 +56,7 @@ const newStats = (): ScanStats => ({
   skipped: {},
   matched: 0,
   groups: 0,
+  overflow: { summarized: 0, dropped: 0 },
   durationMs: 0,
 });
 
@@ -171,6 +172,7 @@ export async function scanObject(
   }
 
   const groups = await analyzer.finish();
+  stats.overflow = analyzer.lastOverflow;
   stats.bytesIn = counters.bytesIn;
   stats.bytesDecoded = counters.bytesDecoded;
   stats.matched = analyzer.matched;

@@ -1,4 +1,4 @@
-import type { AlertGroup } from '../alert/types.ts';
+import type { AlertGroup, GroupOverflow } from '../alert/types.ts';
 import type { SourceName } from '../event/types.ts';
 
 /** Why a record was skipped. Every skip is counted by reason and located. */
@@ -39,6 +39,8 @@ export interface ScanStats {
   /** Events that matched the rule. */
   matched: number;
   groups: number;
+  /** Matches folded into summary groups past `maxAlertGroups`, and past the summary cap. */
+  overflow: GroupOverflow;
   durationMs: number;
 }
 
