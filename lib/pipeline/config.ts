@@ -1,3 +1,4 @@
+import { MAX_ALERT_GROUPS } from '../engine/limits.ts';
 import type { SourceName } from '../event/types.ts';
 import { ConfigError } from './errors.ts';
 
@@ -21,6 +22,14 @@ export const MAX_QUARANTINE_BYTES_LIMIT = 64 * 1024 * 1024;
 export const DEFAULT_OBJECT_CONCURRENCY = 4;
 export const MAX_OBJECT_CONCURRENCY = 16;
 
+/**
+ * Alert groups per object, by default (MAX_ALERT_GROUPS); past it, summaries (lib/engine/limits.ts).
+ * An operator may raise it to MAX_ALERT_GROUPS_LIMIT: each group is one message and, with state,
+ * one write, and the publish of that many must fit in the function's timeout.
+ */
+export const DEFAULT_MAX_ALERT_GROUPS = MAX_ALERT_GROUPS;
+export const MAX_ALERT_GROUPS_LIMIT = 20_000;
+
 /** S3 keys are at most 1,024 bytes of UTF-8; the prefix leaves room for source, date and key. */
 export const MAX_QUARANTINE_PREFIX_BYTES = 256;
 
@@ -41,6 +50,8 @@ export interface PipelineConfig {
   maxQuarantineRecords: number;
   maxQuarantineBytes: number;
   objectConcurrency: number;
+  /** MAX_ALERT_GROUPS: distinct alert groups per object before summaries. */
+  maxAlertGroups: number;
   /** SOURCE as set by the deployment (the handler file fixes its own source too). */
   source: SourceName | undefined;
   aws: {
@@ -119,6 +130,13 @@ export function loadConfig(env: Env, expectedSource?: SourceName): PipelineConfi
     MAX_OBJECT_CONCURRENCY,
   );
 
+  const maxAlertGroups = int(
+    'MAX_ALERT_GROUPS',
+    DEFAULT_MAX_ALERT_GROUPS,
+    1,
+    MAX_ALERT_GROUPS_LIMIT,
+  );
+
   const rawSource = get('SOURCE');
   let source: SourceName | undefined;
   if (rawSource !== undefined) {
@@ -158,6 +176,7 @@ export function loadConfig(env: Env, expectedSource?: SourceName): PipelineConfi
     maxQuarantineRecords,
     maxQuarantineBytes,
     objectConcurrency,
+    maxAlertGroups,
     source: source ?? expectedSource,
     aws: {
       region: get('AWS_REGION') ?? get('AWS_DEFAULT_REGION'),

@@ -1,8 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import type { ScanLimits } from '../engine/index.ts';
 import type { SourceName } from '../event/types.ts';
@@ -10,7 +7,9 @@ import type { CompiledRule } from '../rule/index.ts';
 import { defaultRule } from '../rule/index.ts';
 import { mapLimit } from '../state/concurrency.ts';
 import { type DynamoSend, stateFromEnv } from '../state/index.ts';
-import { type Env, loadConfig, type PipelineConfig } from './config.ts';
+import { timeBudget } from './budget.ts';
+import { type ClientTimeouts, createAwsClients, DEFAULT_CLIENT_TIMEOUTS } from './clients.ts';
+import { type Env, loadConfig } from './config.ts';
 import { InvocationFailedError, ReadDeadlineError } from './errors.ts';
 import { type ObjectRef, objectId, parseInvocation } from './notifications.ts';
 import type { S3Reader } from './objects.ts';
@@ -38,6 +37,8 @@ export interface S3BatchHandlerOptions {
   /** The engine's bounds; defaults to lib/engine/limits.ts (tests lower them). */
   scanLimits?: Partial<ScanLimits>;
   publish?: PublishOptions;
+  /** Request and connection timeouts of the clients built here (tests lower them). */
+  clientTimeouts?: Partial<ClientTimeouts>;
   now?: () => Date;
 }
 
@@ -64,25 +65,6 @@ function readDeadline(remainingMs: number): { signal: AbortSignal; clear(): void
   return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
 
-/** The AWS clients of a function, honouring AWS_ENDPOINT_URL, AWS_REGION and S3_FORCE_PATH_STYLE. */
-export function createAwsClients(config: PipelineConfig): {
-  s3: S3Client;
-  sns: SNSClient;
-  /** `endpoint`: AWS_ENDPOINT_URL_DYNAMODB, the SDK's per-service override of AWS_ENDPOINT_URL. */
-  dynamo: (endpoint?: string) => DynamoDBClient;
-} {
-  const common = {
-    ...(config.aws.region === undefined ? {} : { region: config.aws.region }),
-    ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
-  };
-  return {
-    s3: new S3Client({ ...common, forcePathStyle: config.aws.s3ForcePathStyle }),
-    sns: new SNSClient(common),
-    // Built only when STATE_TABLE asks for cross-object state.
-    dynamo: (endpoint) => new DynamoDBClient(endpoint ? { ...common, endpoint } : common),
-  };
-}
-
 /**
  * Builds a Lambda handler for S3 object notifications of one telemetry source. Call it at module
  * scope: configuration is validated (ConfigError names every problem), clients, logger and metrics
@@ -105,7 +87,7 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
       namespace: env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
       serviceName,
     });
-  const aws = createAwsClients(config);
+  const aws = createAwsClients(config, { ...DEFAULT_CLIENT_TIMEOUTS, ...options.clientTimeouts });
   const s3 = options.s3 ?? aws.s3;
   const sns = options.sns ?? aws.sns;
   const rule = options.rule ?? defaultRule();
@@ -120,8 +102,14 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
     s3,
     publisher: new AlertPublisher(sns, config.alertTopicArn, options.publish),
     policy: options.policy ?? stateful?.policy ?? statelessAlertPolicy,
-    ...(stateful ? { windowMs: stateful.windowMs, contextStore: stateful.contextStore } : {}),
-    ...(options.scanLimits ? { scanLimits: options.scanLimits } : {}),
+    ...(stateful
+      ? {
+          windowMs: stateful.windowMs,
+          contextStore: stateful.contextStore,
+          claims: stateful.claims,
+        }
+      : {}),
+    scanLimits: { maxAlertGroups: config.maxAlertGroups, ...options.scanLimits },
     logger,
     metrics,
     quarantine: {
@@ -154,11 +142,12 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
     }
     const refs = [...unique.values()];
     const deadline = context ? readDeadline(context.getRemainingTimeInMillis()) : undefined;
+    const budget = timeBudget(context ? () => context.getRemainingTimeInMillis() : undefined);
     let outcomes: ObjectOutcome[];
     try {
       // processObject never throws: each object's failure is part of its outcome.
       outcomes = await mapLimit(refs, config.objectConcurrency, (ref) =>
-        processObject(ref, deadline?.signal),
+        processObject(ref, { ...(deadline ? { signal: deadline.signal } : {}), budget }),
       );
     } finally {
       deadline?.clear();

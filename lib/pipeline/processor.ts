@@ -1,13 +1,21 @@
-import type { ObjectDamage, ScanLimits, ScanStats } from '../engine/index.ts';
+import type { GroupOverflow } from '../alert/index.ts';
+import type { ObjectDamage, ScanLimits, ScanResult, ScanStats } from '../engine/index.ts';
 import { type ContextStore, scanObject } from '../engine/index.ts';
 import type { SourceName } from '../event/types.ts';
 import type { CompiledRule } from '../rule/index.ts';
-import { ObjectReadError, PublishError } from './errors.ts';
-import { type AlertMessage, buildAlertMessage } from './message.ts';
+import type { ObjectClaims } from '../state/index.ts';
+import { type TimeBudget, timeBudget } from './budget.ts';
+import { type AlertSink, deliverAlerts } from './deliver.ts';
+import {
+  ContextStoreError,
+  ObjectInFlightError,
+  ObjectReadError,
+  TimeBudgetError,
+} from './errors.ts';
+import { buildAlertMessage } from './message.ts';
 import { type ObjectRef, objectId } from './notifications.ts';
 import { openObject, type S3Reader } from './objects.ts';
 import type { AlertPolicy } from './policy.ts';
-import type { PublishResult } from './publish.ts';
 import {
   QuarantineCollector,
   quarantineKey,
@@ -22,7 +30,27 @@ import {
 } from './telemetry.ts';
 
 /** Where processing stopped when an object failed. */
-export type FailureStage = 'read' | 'quarantine' | 'policy' | 'alert' | 'publish';
+export type FailureStage =
+  | 'claim'
+  | 'read'
+  | 'context'
+  | 'quarantine'
+  | 'policy'
+  | 'alert'
+  | 'publish'
+  | 'acknowledge';
+
+/** The service each stage talks to: named in every failure (`failedService`; Powertools keeps `service`). */
+const SERVICE: Record<FailureStage, string | undefined> = {
+  claim: 'DynamoDB',
+  read: 'S3',
+  context: 'DynamoDB',
+  quarantine: 'S3',
+  policy: 'DynamoDB',
+  alert: undefined,
+  publish: 'SNS',
+  acknowledge: 'DynamoDB',
+};
 
 export interface ObjectOutcome {
   ref: ObjectRef;
@@ -33,9 +61,15 @@ export interface ObjectOutcome {
   stats?: ScanStats;
   /** The object could not be read to its end (a permanent condition: quarantined, not retried). */
   damage?: ObjectDamage;
-  /** Alert messages built from the policy's decisions. */
+  /** Not processed, and rightly so: gone from S3, or done already by another delivery. */
+  skipped?: 'missing' | 'already-processed';
+  /** This invocation took the object over from one that never finished (killed or timed out). */
+  takenOver: boolean;
+  /** Alerts the policy decided on. */
   alerts: number;
   alertsPublished: number;
+  /** Published and recorded as published: a retry does not send them again. */
+  alertsAcknowledged: number;
   alertsTrimmed: number;
   quarantined: number;
   quarantineKey?: string;
@@ -46,7 +80,7 @@ export interface ObjectProcessorDeps {
   source: SourceName;
   rule: CompiledRule;
   s3: S3Reader & S3Writer;
-  publisher: { publish(messages: readonly AlertMessage[]): Promise<PublishResult> };
+  publisher: AlertSink;
   policy: AlertPolicy;
   logger: PipelineLogger;
   metrics: PipelineMetrics;
@@ -63,119 +97,221 @@ export interface ObjectProcessorDeps {
   windowMs?: number;
   /** Cross-object state: process and host context that outlives one object. */
   contextStore?: ContextStore;
+  /** Cross-object state: in-flight claims, so concurrent deliveries of an object publish once. */
+  claims?: ObjectClaims;
   now?: () => Date;
 }
 
+export interface ProcessOptions {
+  /** The invocation's deadline: stops the read. */
+  signal?: AbortSignal;
+  /** The invocation's time: checked before the policy and before each publish chunk. */
+  budget?: TimeBudget;
+}
+
+/** Context store errors, marked as such: a DynamoDB failure inside the scan is not a read failure. */
+function tagged(store: ContextStore): ContextStore {
+  return {
+    lookup: (request) =>
+      store.lookup(request).catch((err: unknown) => {
+        throw new ContextStoreError('lookup', { cause: err });
+      }),
+    save: (context) =>
+      store.save(context).catch((err: unknown) => {
+        throw new ContextStoreError('save', { cause: err });
+      }),
+  };
+}
+
 /**
- * Builds the per-object step: stream the object through the engine, quarantine what could not be
- * parsed, ask the policy which groups to alert on, publish them, and account for it all in one
- * log line and one EMF document. Never throws: a failure is the outcome's `stage` and `error`.
+ * Builds the per-object step: claim the object, stream it through the engine, quarantine what
+ * could not be parsed, ask the policy which groups to alert on, publish and acknowledge them
+ * chunk by chunk, and account for it all in one log line and one EMF document. Never throws: a
+ * failure is the outcome's `stage` and `error`.
  *
- * Only transient conditions fail an object (GetObject or the stream failing, a quarantine write
- * or a publish failing), so that SQS retries it. A damaged object (truncated gzip, not a log, a
+ * Only transient conditions fail an object (a service failing, the time running out, another
+ * invocation holding it), so that SQS retries it. A damaged object (truncated gzip, not a log, a
  * gzip bomb past MAX_DECOMPRESSED_BYTES) will not get better: what was read is alerted on, the
- * damage is quarantined, and it succeeds.
- *
- * `signal` (the invocation's deadline) stops the read; the object then fails, alone.
+ * damage is quarantined, and it succeeds. An object that no longer exists is logged and skipped.
  */
 export function createObjectProcessor(
   deps: ObjectProcessorDeps,
-): (ref: ObjectRef, signal?: AbortSignal) => Promise<ObjectOutcome> {
+): (ref: ObjectRef, options?: ProcessOptions) => Promise<ObjectOutcome> {
   const now = deps.now ?? (() => new Date());
-  return async (ref, signal) => {
+  const contextStore = deps.contextStore && tagged(deps.contextStore);
+  return async (ref, options = {}) => {
     const started = performance.now();
-    const origin = `s3://${ref.bucket}/${ref.key}`;
+    const budget = options.budget ?? timeBudget();
     const outcome: ObjectOutcome = {
       ref,
       objectId: objectId(ref),
       ok: false,
+      takenOver: false,
       alerts: 0,
       alertsPublished: 0,
+      alertsAcknowledged: 0,
       alertsTrimmed: 0,
       quarantined: 0,
       durationMs: 0,
     };
-    const collector = new QuarantineCollector(origin, deps.quarantine);
-    let stage: FailureStage = 'read';
+    let stage: FailureStage = 'claim';
+    let claim: Awaited<ReturnType<ObjectClaims['claim']>> | undefined;
     try {
-      const opened = await openObject(deps.s3, ref, signal);
-      let result: Awaited<ReturnType<typeof scanObject>>;
-      try {
-        result = await scanObject(opened.body, {
-          origin,
-          source: deps.source,
-          rule: deps.rule,
-          ...(deps.scanLimits ? { limits: deps.scanLimits } : {}),
-          ...(deps.windowMs === undefined ? {} : { windowMs: deps.windowMs }),
-          ...(deps.contextStore === undefined ? {} : { contextStore: deps.contextStore }),
-          onSkip: (skip) => collector.add(skip),
+      if (deps.claims) {
+        claim = await deps.claims.claim(outcome.objectId, budget.deadline());
+        if (claim.state === 'completed') outcome.skipped = 'already-processed';
+        if (claim.state === 'in-progress') throw new ObjectInFlightError(claim.until);
+        if (claim.state === 'claimed') outcome.takenOver = claim.takenOver;
+      }
+      if (outcome.skipped === undefined) {
+        await processClaimed(ref, outcome, options.signal, budget, (s) => {
+          stage = s;
         });
-      } catch (err) {
-        throw new ObjectReadError(origin, `reading failed: ${(err as Error).message}`, {
-          cause: err,
-        });
-      } finally {
-        opened.close();
       }
-      outcome.stats = result.stats;
-      if (result.damage?.reason === 'read-failed') {
-        // The stream broke part-way: publishing a partial count now and the full one on the
-        // retry would give two different alerts with one id.
-        throw new ObjectReadError(origin, result.damage.message);
+      outcome.ok = true;
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      if (err instanceof ContextStoreError) stage = 'context';
+      if (err instanceof ObjectReadError && err.missing) {
+        // The object was deleted (or the notified version replaced) before it was read: no retry
+        // will find it.
+        outcome.ok = true;
+        outcome.skipped = 'missing';
+        outcome.error = error;
+      } else {
+        outcome.stage = stage;
+        outcome.error = error;
       }
-      if (result.damage) {
-        outcome.damage = result.damage;
-        collector.damage(result.damage);
-      }
+    }
+    if (claim?.state === 'claimed') await settle(claim, outcome, deps.logger);
+    outcome.durationMs = performance.now() - started;
+    report(deps, outcome);
+    return outcome;
+  };
 
-      stage = 'quarantine';
-      if (!collector.isEmpty) {
-        // Written before publishing: a retry after a failed publish rewrites the same key.
-        const key = quarantineKey(deps.quarantine.prefix, deps.source, ref.key, now());
-        await writeQuarantine(deps.s3, deps.quarantine.bucket ?? ref.bucket, key, collector);
-        outcome.quarantineKey = key;
-        outcome.quarantined = collector.records;
-      }
+  async function processClaimed(
+    ref: ObjectRef,
+    outcome: ObjectOutcome,
+    signal: AbortSignal | undefined,
+    budget: TimeBudget,
+    at: (stage: FailureStage) => void,
+  ): Promise<void> {
+    at('read');
+    const origin = `s3://${ref.bucket}/${ref.key}`;
+    const collector = new QuarantineCollector(origin, deps.quarantine);
+    const result = await scan(ref, origin, collector, signal);
+    outcome.stats = result.stats;
+    if (result.damage) {
+      outcome.damage = result.damage;
+      collector.damage(result.damage);
+    }
 
-      stage = 'policy';
-      const decisions = await deps.policy.decide({
-        objectId: outcome.objectId,
-        source: deps.source,
-        groups: result.groups,
-      });
+    at('quarantine');
+    if (!collector.isEmpty) {
+      // Written before publishing: a retry after a failed publish rewrites the same key.
+      const key = quarantineKey(deps.quarantine.prefix, deps.source, ref.key, now());
+      await writeQuarantine(deps.s3, deps.quarantine.bucket ?? ref.bucket, key, collector);
+      outcome.quarantineKey = key;
+      outcome.quarantined = collector.records;
+    }
 
-      stage = 'alert';
-      const messages = decisions.map((d) =>
+    at('policy');
+    const left = budget.remainingMs();
+    if (left < budget.stepReserveMs)
+      throw new TimeBudgetError('policy', left, budget.stepReserveMs);
+    const decisions = await deps.policy.decide({
+      objectId: outcome.objectId,
+      source: deps.source,
+      groups: result.groups,
+    });
+    outcome.alerts = decisions.length;
+
+    at('publish');
+    const delivered = await deliverAlerts({
+      decisions,
+      sink: deps.publisher,
+      budget,
+      build: (d) =>
         buildAlertMessage(deps.rule.rule, d.group, {
           activity: d.activity,
           source: deps.source,
           ...(d.window === undefined ? {} : { window: d.window }),
         }),
-      );
-      outcome.alerts = messages.length;
-      outcome.alertsTrimmed = messages.filter((m) => m.trimmed).length;
-
-      stage = 'publish';
-      if (messages.length > 0) {
-        const published = await deps.publisher.publish(messages);
-        outcome.alertsPublished = published.published;
-        if (published.failures.length > 0) throw new PublishError(published.failures);
-        // Recorded only once every message is out: a retry republishes the same finding ids.
-        for (const d of decisions) await d.ack();
-      }
-      outcome.ok = true;
-    } catch (err) {
-      outcome.stage = stage;
-      outcome.error = err instanceof Error ? err : new Error(String(err));
+    });
+    outcome.alertsPublished = delivered.published;
+    outcome.alertsAcknowledged = delivered.acknowledged;
+    outcome.alertsTrimmed = delivered.trimmed;
+    if (delivered.failure) {
+      at(delivered.failure.stage);
+      throw delivered.failure.error;
     }
-    outcome.durationMs = performance.now() - started;
-    report(deps, outcome);
-    return outcome;
-  };
+  }
+
+  async function scan(
+    ref: ObjectRef,
+    origin: string,
+    collector: QuarantineCollector,
+    signal: AbortSignal | undefined,
+  ): Promise<ScanResult> {
+    const opened = await openObject(deps.s3, ref, signal);
+    let result: ScanResult;
+    try {
+      result = await scanObject(opened.body, {
+        origin,
+        source: deps.source,
+        rule: deps.rule,
+        ...(deps.scanLimits ? { limits: deps.scanLimits } : {}),
+        ...(deps.windowMs === undefined ? {} : { windowMs: deps.windowMs }),
+        ...(contextStore === undefined ? {} : { contextStore }),
+        onSkip: (skip) => collector.add(skip),
+      });
+    } catch (err) {
+      if (err instanceof ContextStoreError) throw err;
+      throw new ObjectReadError(origin, `reading failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    } finally {
+      opened.close();
+    }
+    if (result.damage?.reason === 'read-failed') {
+      // The stream broke part-way: publishing a partial count now and the full one on the
+      // retry would give two different alerts with one id.
+      throw new ObjectReadError(origin, result.damage.message);
+    }
+    return result;
+  }
 }
+
+/** Marks the claim done, or lets it go at once so a retry need not wait for it to lapse. */
+async function settle(
+  claim: Extract<Awaited<ReturnType<ObjectClaims['claim']>>, { state: 'claimed' }>,
+  outcome: ObjectOutcome,
+  logger: PipelineLogger,
+): Promise<void> {
+  try {
+    await (outcome.ok ? claim.complete() : claim.release());
+  } catch (err) {
+    // The claim lapses at the invocation's deadline anyway; the outcome stands.
+    logger.warn('object claim not updated; it lapses at the invocation deadline', {
+      objectId: outcome.objectId,
+      stage: 'claim',
+      failedService: 'DynamoDB',
+      error: err as Error,
+    });
+  }
+}
+
+const NO_OVERFLOW: GroupOverflow = { summarized: 0, dropped: 0 };
 
 function report(deps: ObjectProcessorDeps, o: ObjectOutcome): void {
   const s = o.stats;
+  const overflow = s?.overflow ?? NO_OVERFLOW;
+  // What a retry sends again: with stored acknowledgements only what was not acknowledged.
+  const resend = o.ok
+    ? 0
+    : deps.policy.remembersPublished
+      ? Math.max(0, o.alerts - o.alertsAcknowledged)
+      : o.alerts;
   recordObjectMetrics(deps.metrics, {
     failed: !o.ok,
     bytesRead: s?.bytesIn ?? 0,
@@ -184,6 +320,10 @@ function report(deps: ObjectProcessorDeps, o: ObjectOutcome): void {
     matched: s?.matched ?? 0,
     groups: s?.groups ?? 0,
     alertsPublished: o.alertsPublished,
+    alertsToResend: resend,
+    matchesSummarized: overflow.summarized,
+    matchesDropped: overflow.dropped,
+    takenOver: o.takenOver,
     durationMs: o.durationMs,
   });
   const fields = {
@@ -200,18 +340,53 @@ function report(deps: ObjectProcessorDeps, o: ObjectOutcome): void {
     skipped: s?.skipped ?? {},
     matched: s?.matched ?? 0,
     groups: s?.groups ?? 0,
+    ...(overflow.summarized + overflow.dropped > 0
+      ? { matchesSummarized: overflow.summarized, matchesDropped: overflow.dropped }
+      : {}),
     alerts: o.alerts,
     alertsPublished: o.alertsPublished,
+    alertsAcknowledged: o.alertsAcknowledged,
     alertsTrimmed: o.alertsTrimmed,
     quarantined: o.quarantined,
     ...(o.quarantineKey === undefined ? {} : { quarantineKey: o.quarantineKey }),
     ...(o.damage === undefined ? {} : { damage: o.damage }),
+    ...(o.takenOver ? { takenOver: true } : {}),
     durationMs: Math.round(o.durationMs),
   };
-  if (!o.ok) {
-    deps.logger.error('object failed', { ...fields, stage: o.stage, error: o.error });
+  if (o.takenOver) {
+    deps.logger.warn(
+      'object taken over: an earlier invocation claimed it and never finished (killed or timed out)',
+      fields,
+    );
+  }
+  if (o.skipped === 'missing') {
+    deps.logger.warn('object does not exist; not retried', { ...fields, error: o.error });
+  } else if (o.skipped === 'already-processed') {
+    deps.logger.info('object already processed by another delivery; skipped', fields);
+  } else if (!o.ok && o.error instanceof ObjectInFlightError) {
+    deps.logger.warn('object is being processed by another invocation; backing off', {
+      ...fields,
+      stage: o.stage,
+      error: o.error,
+    });
+  } else if (!o.ok) {
+    const stage = o.stage ?? 'read';
+    // Running out of time is no service's failure.
+    const service = o.error instanceof TimeBudgetError ? undefined : SERVICE[stage];
+    deps.logger.error(`object failed at ${stage}`, {
+      ...fields,
+      stage,
+      ...(service === undefined ? {} : { failedService: service }),
+      alertsToResend: resend,
+      error: o.error,
+    });
   } else if (o.damage) {
     deps.logger.warn('object processed; it is damaged and was read up to the damage', fields);
+  } else if (overflow.summarized + overflow.dropped > 0) {
+    deps.logger.warn(
+      `object processed; past its cap of ${deps.scanLimits?.maxAlertGroups ?? 'default'} alert groups, ${overflow.summarized} matches were summarized and ${overflow.dropped} only counted`,
+      fields,
+    );
   } else {
     deps.logger.info('object processed', fields);
   }

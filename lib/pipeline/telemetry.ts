@@ -15,6 +15,10 @@ export const METRIC = {
   recordsMatched: 'RecordsMatched',
   alertGroups: 'AlertGroups',
   alertsPublished: 'AlertsPublished',
+  alertsToResend: 'AlertsToResend',
+  matchesSummarized: 'MatchesSummarized',
+  matchesDropped: 'MatchesDropped',
+  objectsTakenOver: 'ObjectsTakenOver',
   objectDurationMs: 'ObjectDurationMs',
 } as const;
 
@@ -37,6 +41,13 @@ export interface ObjectCounts {
   matched: number;
   groups: number;
   alertsPublished: number;
+  /** Alerts a retry of a failed object will send (again, for those already published). */
+  alertsToResend: number;
+  /** Matches past the per-object group cap: folded into summaries, or only counted. */
+  matchesSummarized: number;
+  matchesDropped: number;
+  /** Taken over from an invocation that claimed the object and never finished. */
+  takenOver: boolean;
   durationMs: number;
 }
 
@@ -56,6 +67,10 @@ export function recordObjectMetrics(metrics: PipelineMetrics, c: ObjectCounts): 
   metrics.addMetric(METRIC.recordsMatched, MetricUnit.Count, c.matched);
   metrics.addMetric(METRIC.alertGroups, MetricUnit.Count, c.groups);
   metrics.addMetric(METRIC.alertsPublished, MetricUnit.Count, c.alertsPublished);
+  metrics.addMetric(METRIC.alertsToResend, MetricUnit.Count, c.alertsToResend);
+  metrics.addMetric(METRIC.matchesSummarized, MetricUnit.Count, c.matchesSummarized);
+  metrics.addMetric(METRIC.matchesDropped, MetricUnit.Count, c.matchesDropped);
+  metrics.addMetric(METRIC.objectsTakenOver, MetricUnit.Count, c.takenOver ? 1 : 0);
   metrics.addMetric(METRIC.objectDurationMs, MetricUnit.Milliseconds, Math.round(c.durationMs));
   for (const [reason, n] of Object.entries(c.skipped)) {
     if (n) metrics.addMetric(skipMetricName(reason as SkipReason), MetricUnit.Count, n);

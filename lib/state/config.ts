@@ -1,4 +1,5 @@
 import type { ContextStore } from '../engine/types.ts';
+import { createDynamoObjectClaims, type ObjectClaims } from './claims.ts';
 import { createDynamoContextStore } from './context-store.ts';
 import type { DynamoSend } from './dynamo.ts';
 import { StateConfigError } from './errors.ts';
@@ -31,6 +32,8 @@ export type StateSetup =
       policy: AlertPolicy;
       /** Pass to `scanObject(..., { contextStore })`. */
       contextStore: ContextStore;
+      /** In-flight claims of objects: a concurrent delivery backs off. */
+      claims: ObjectClaims;
     };
 
 /** DynamoDB table names: 3–255 of letters, digits, `_`, `-`, `.` (DynamoDB naming rules). */
@@ -99,5 +102,6 @@ export function stateFromEnv(
     ttlSeconds,
     policy: createDynamoAlertPolicy({ client, tableName, ruleId, windowMs, threshold, ttlSeconds }),
     contextStore: createDynamoContextStore({ client, tableName, ttlSeconds }),
+    claims: createDynamoObjectClaims({ client, tableName }),
   };
 }

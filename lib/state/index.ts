@@ -1,8 +1,11 @@
+export type { ClaimState, DynamoObjectClaimsOptions, ObjectClaims } from './claims.ts';
+export { createDynamoObjectClaims } from './claims.ts';
 export type { StateSetup } from './config.ts';
 export { stateFromEnv } from './config.ts';
 export type { DynamoContextStoreOptions } from './context-store.ts';
 export { createDynamoContextStore } from './context-store.ts';
 export type { DynamoSend } from './dynamo.ts';
+export { backoffMs } from './dynamo.ts';
 export {
   StateCapacityError,
   StateConfigError,
@@ -11,6 +14,7 @@ export {
   StateRetryExhaustedError,
 } from './errors.ts';
 export {
+  COMPLETED_CLAIM_TTL_SECONDS,
   DEFAULT_THRESHOLD,
   DEFAULT_TTL_DAYS,
   DEFAULT_WINDOW_MINUTES,

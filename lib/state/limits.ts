@@ -70,6 +70,13 @@ export const MAX_CONTEXT_KEY_CHARS = 256;
  */
 export const MAX_SAVE_CACHE_ENTRIES = 50_000;
 
+/**
+ * How long a completed object's claim is kept, in seconds: a delivery of the same object version
+ * within this time is recognised as done and skipped (Powertools idempotency's default, 1 hour).
+ * A later one is processed again, and the per-group markers still count it once.
+ */
+export const COMPLETED_CLAIM_TTL_SECONDS = 3_600;
+
 /** Defaults of the environment (stateFromEnv). */
 export const DEFAULT_WINDOW_MINUTES = 1_440;
 export const DEFAULT_THRESHOLD = 1;
