@@ -41,6 +41,8 @@ export type Fault =
   | { kind: 'delay'; ms: number }
   /** Never answers (until the proxy stops). */
   | { kind: 'stall' }
+  /** Forwards once `until()` holds (checked every 10 ms), or after `maxMs` regardless. */
+  | { kind: 'hold'; until: () => boolean; maxMs: number }
   /** Forwards `request(body)` and answers with `response(answer)`; either may be left out. */
   | {
       kind: 'rewrite';
@@ -300,6 +302,13 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           return answer(res, await forward(r, r.body));
         case 'stall':
           return;
+        case 'hold': {
+          const give = Date.now() + fault.maxMs;
+          while (!fault.until() && Date.now() < give) {
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          return answer(res, await forward(r, r.body));
+        }
         case 'rewrite': {
           const rewritten = fault.request ? fault.request(r.body) : r.body;
           if (!Buffer.isBuffer(rewritten)) {
