@@ -12,8 +12,9 @@ import type {
 } from '../sources/types.ts';
 import { type ProcessContext, ProcessContexts } from './contexts.ts';
 import { basename, detach } from './fields.ts';
-import { MAX_SUMMARY_GROUPS, type ScanLimits } from './limits.ts';
+import { MAX_SUMMARY_GROUPS, MAX_WAITING_CANDIDATES, type ScanLimits } from './limits.ts';
 import type { ContextStore, SkipReason, StoredContext } from './types.ts';
+import { type WaitingCandidate, waitingCandidate } from './waiting.ts';
 
 /**
  * Process records of one process held unparsed at once; the next one folds them in first. Sensors
@@ -152,6 +153,9 @@ export class ObjectAnalyzer implements AnalyzerInput {
   private readonly fetchedHosts = new Set<string>();
   private readonly grouper: Grouper;
   matched = 0;
+  /** Candidates whose process context no object read so far had (kept up to MAX_WAITING_CANDIDATES). */
+  readonly waiting: WaitingCandidate[] = [];
+  contextless = 0;
   /** Matches past the group cap, as of the last `finish`. */
   lastOverflow: GroupOverflow = { summarized: 0, dropped: 0 };
 
@@ -578,6 +582,15 @@ export class ObjectAnalyzer implements AnalyzerInput {
     let hostname: string | undefined;
     if (e.kind === 'dns') hostname = e.query?.hostname;
     else hostname = this.connectionHostname(e, key, proc);
+    if (image === undefined && key !== undefined && hostname !== undefined) {
+      // Its process may be in another object: kept for the caller, never dropped unseen.
+      if (this.rule.listedDomain(hostname) === undefined) return;
+      this.contextless++;
+      if (this.waiting.length < MAX_WAITING_CANDIDATES) {
+        this.waiting.push(waitingCandidate(e, key, hostname, host));
+      }
+      return;
+    }
 
     const matched = this.rule.matches({
       kind: e.kind,

@@ -26,6 +26,7 @@ export {
   MAX_PROCESS_CONTEXTS,
   MAX_RECORD_BYTES,
   MAX_SUMMARY_GROUPS,
+  MAX_WAITING_CANDIDATES,
 } from './limits.ts';
 export type { ScanObjectOptions } from './scan.ts';
 export { scanObject, splitRecords } from './scan.ts';
@@ -47,3 +48,5 @@ export type {
   StoredContext,
   StoredProcess,
 } from './types.ts';
+export type { WaitingCandidate } from './waiting.ts';
+export { resolveWaiting } from './waiting.ts';

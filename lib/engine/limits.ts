@@ -109,6 +109,12 @@ export const MAX_ALERT_GROUPS = 2_000;
 /** Summary groups one object may produce past MAX_ALERT_GROUPS; past it matches are only counted. */
 export const MAX_SUMMARY_GROUPS = 1_000;
 
+/**
+ * Candidates without process context one object hands back (`ScanResult.waiting`, ~1 KiB each).
+ * Past it they are only counted (`ScanStats.contextless`).
+ */
+export const MAX_WAITING_CANDIDATES = 10_000;
+
 /** Evidence items of each kind per alert group (SPEC §3). */
 export const MAX_EVIDENCE_ITEMS = 10;
 

@@ -56,6 +56,7 @@ const newStats = (): ScanStats => ({
   skipped: {},
   matched: 0,
   groups: 0,
+  contextless: 0,
   overflow: { summarized: 0, dropped: 0 },
   durationMs: 0,
 });
@@ -173,12 +174,20 @@ export async function scanObject(
 
   const groups = await analyzer.finish();
   stats.overflow = analyzer.lastOverflow;
+  stats.contextless = analyzer.contextless;
   stats.bytesIn = counters.bytesIn;
   stats.bytesDecoded = counters.bytesDecoded;
   stats.matched = analyzer.matched;
   stats.groups = groups.length;
   stats.durationMs = performance.now() - started;
-  return { origin, source, stats, groups, ...(damage ? { damage } : {}) };
+  return {
+    origin,
+    source,
+    stats,
+    groups,
+    waiting: analyzer.waiting,
+    ...(damage ? { damage } : {}),
+  };
 }
 
 /**

@@ -1,12 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import type { ScanLimits } from '../engine/index.ts';
 import type { SourceName } from '../event/types.ts';
 import type { CompiledRule } from '../rule/index.ts';
 import { defaultRule } from '../rule/index.ts';
 import { mapLimit } from '../state/concurrency.ts';
-import { type DynamoSend, stateFromEnv } from '../state/index.ts';
+import { type DynamoSend, stateFromEnv, type WaitingStore } from '../state/index.ts';
 import { timeBudget } from './budget.ts';
 import { type ClientTimeouts, createAwsClients, DEFAULT_CLIENT_TIMEOUTS } from './clients.ts';
 import { type Env, loadConfig } from './config.ts';
@@ -17,7 +17,12 @@ import { type AlertPolicy, statelessAlertPolicy } from './policy.ts';
 import { createObjectProcessor, type ObjectOutcome } from './processor.ts';
 import { AlertPublisher, type PublishOptions, type SnsPublisher } from './publish.ts';
 import type { S3Writer } from './quarantine.ts';
-import { METRICS_NAMESPACE, type PipelineLogger, type PipelineMetrics } from './telemetry.ts';
+import {
+  METRIC,
+  METRICS_NAMESPACE,
+  type PipelineLogger,
+  type PipelineMetrics,
+} from './telemetry.ts';
 
 export interface S3BatchHandlerOptions {
   /** The telemetry this function reads; objects of the other kind are quarantined as damage. */
@@ -66,6 +71,34 @@ function readDeadline(remainingMs: number): { signal: AbortSignal; clear(): void
 }
 
 /**
+ * Counts and logs the candidates whose wait for process context ended unresolved (each hour is
+ * swept by one function). Never fails the batch: an hour not swept now is swept by a later call.
+ */
+async function sweepExpired(
+  waiting: WaitingStore,
+  logger: PipelineLogger,
+  metrics: PipelineMetrics,
+): Promise<void> {
+  try {
+    for (const report of await waiting.sweepExpired()) {
+      logger.warn('candidates expired without the process context they waited for', {
+        waitEndedHour: report.hour,
+        candidatesExpired: report.count,
+        lacking: report.examples,
+      });
+      metrics.addMetric(METRIC.candidatesExpired, MetricUnit.Count, report.count);
+      metrics.publishStoredMetrics();
+    }
+  } catch (err) {
+    logger.warn('sweep of expired waiting candidates failed; a later invocation retries it', {
+      stage: 'context',
+      failedService: 'DynamoDB',
+      error: err as Error,
+    });
+  }
+}
+
+/**
  * Builds a Lambda handler for S3 object notifications of one telemetry source. Call it at module
  * scope: configuration is validated (ConfigError names every problem), clients, logger and metrics
  * are built once per cold start.
@@ -107,6 +140,7 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
           windowMs: stateful.windowMs,
           contextStore: stateful.contextStore,
           claims: stateful.claims,
+          waiting: stateful.waiting,
         }
       : {}),
     scanLimits: { maxAlertGroups: config.maxAlertGroups, ...options.scanLimits },
@@ -152,6 +186,7 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
     } finally {
       deadline?.clear();
     }
+    if (stateful) await sweepExpired(stateful.waiting, logger, metrics);
     const byId = new Map<string, ObjectOutcome>(outcomes.map((o) => [o.objectId, o]));
 
     const failedItems = parsed.items.filter(

@@ -1,9 +1,15 @@
-import type { GroupOverflow } from '../alert/index.ts';
+import { type AlertGroup, Grouper, type GroupOverflow } from '../alert/index.ts';
 import type { ObjectDamage, ScanLimits, ScanResult, ScanStats } from '../engine/index.ts';
-import { type ContextStore, scanObject } from '../engine/index.ts';
+import {
+  type ContextStore,
+  MAX_ALERT_GROUPS,
+  MAX_SUMMARY_GROUPS,
+  resolveWaiting,
+  scanObject,
+} from '../engine/index.ts';
 import type { SourceName } from '../event/types.ts';
 import type { CompiledRule } from '../rule/index.ts';
-import type { ObjectClaims } from '../state/index.ts';
+import type { ObjectClaims, WaitingStore } from '../state/index.ts';
 import { type TimeBudget, timeBudget } from './budget.ts';
 import { type AlertSink, deliverAlerts } from './deliver.ts';
 import {
@@ -65,6 +71,11 @@ export interface ObjectOutcome {
   skipped?: 'missing' | 'already-processed';
   /** This invocation took the object over from one that never finished (killed or timed out). */
   takenOver: boolean;
+  /** Candidates kept waiting for their process context (state table), and dropped for want of it. */
+  candidatesWaiting: number;
+  candidatesDropped: number;
+  /** Waiting candidates (of this object or earlier ones) this object resolved. */
+  candidatesResolved: number;
   /** Alerts the policy decided on. */
   alerts: number;
   alertsPublished: number;
@@ -99,6 +110,8 @@ export interface ObjectProcessorDeps {
   contextStore?: ContextStore;
   /** Cross-object state: in-flight claims, so concurrent deliveries of an object publish once. */
   claims?: ObjectClaims;
+  /** Cross-object state: candidates waiting for context another object brings. */
+  waiting?: WaitingStore;
   now?: () => Date;
 }
 
@@ -109,17 +122,24 @@ export interface ProcessOptions {
   budget?: TimeBudget;
 }
 
-/** Context store errors, marked as such: a DynamoDB failure inside the scan is not a read failure. */
-function tagged(store: ContextStore): ContextStore {
+/**
+ * The context store as one object uses it: its errors marked as such (a DynamoDB failure inside
+ * the scan is not a read failure), and the process keys it saved noted in `saved`.
+ */
+function tagged(store: ContextStore, saved: Set<string>): ContextStore {
   return {
     lookup: (request) =>
       store.lookup(request).catch((err: unknown) => {
         throw new ContextStoreError('lookup', { cause: err });
       }),
-    save: (context) =>
-      store.save(context).catch((err: unknown) => {
+    save: async (context) => {
+      try {
+        await store.save(context);
+      } catch (err) {
         throw new ContextStoreError('save', { cause: err });
-      }),
+      }
+      for (const key of context.processes.keys()) saved.add(key);
+    },
   };
 }
 
@@ -138,7 +158,6 @@ export function createObjectProcessor(
   deps: ObjectProcessorDeps,
 ): (ref: ObjectRef, options?: ProcessOptions) => Promise<ObjectOutcome> {
   const now = deps.now ?? (() => new Date());
-  const contextStore = deps.contextStore && tagged(deps.contextStore);
   return async (ref, options = {}) => {
     const started = performance.now();
     const budget = options.budget ?? timeBudget();
@@ -147,6 +166,9 @@ export function createObjectProcessor(
       objectId: objectId(ref),
       ok: false,
       takenOver: false,
+      candidatesWaiting: 0,
+      candidatesDropped: 0,
+      candidatesResolved: 0,
       alerts: 0,
       alertsPublished: 0,
       alertsAcknowledged: 0,
@@ -199,8 +221,13 @@ export function createObjectProcessor(
     at('read');
     const origin = `s3://${ref.bucket}/${ref.key}`;
     const collector = new QuarantineCollector(origin, deps.quarantine);
-    const result = await scan(ref, origin, collector, signal);
+    const saved = new Set<string>();
+    const store = deps.contextStore && tagged(deps.contextStore, saved);
+    const result = await scan(ref, origin, collector, signal, store);
     outcome.stats = result.stats;
+    at('context');
+    const resolved = store ? await settleWaiting(result, saved, store, outcome) : [];
+    outcome.candidatesDropped = result.stats.contextless - outcome.candidatesWaiting;
     if (result.damage) {
       outcome.damage = result.damage;
       collector.damage(result.damage);
@@ -222,7 +249,7 @@ export function createObjectProcessor(
     const decisions = await deps.policy.decide({
       objectId: outcome.objectId,
       source: deps.source,
-      groups: result.groups,
+      groups: [...result.groups, ...resolved],
     });
     outcome.alerts = decisions.length;
 
@@ -247,11 +274,67 @@ export function createObjectProcessor(
     }
   }
 
+  /**
+   * Context that waits: keeps this object's candidates that lack their process context, then
+   * looks that context up again (another object may have saved it meanwhile) and claims, for
+   * this object, the waiting candidates of every process found or saved here, this object's and
+   * earlier ones'. Returns the groups of those that match.
+   */
+  async function settleWaiting(
+    result: ScanResult,
+    saved: ReadonlySet<string>,
+    store: ContextStore,
+    outcome: ObjectOutcome,
+  ): Promise<AlertGroup[]> {
+    const waiting = deps.waiting;
+    if (!waiting) return [];
+    const own = [...new Set(result.waiting.map((c) => c.processKey))];
+    if (result.waiting.length > 0) {
+      await waiting.keep(result.waiting);
+      outcome.candidatesWaiting = result.waiting.length;
+    }
+    const found = own.length > 0 ? await store.lookup({ processes: own, hosts: [] }) : undefined;
+    const keys = [...(found?.processes.keys() ?? []), ...saved];
+    if (keys.length === 0) return [];
+    const claimed = await waiting.claim(keys, outcome.objectId);
+    if (claimed.length === 0) return [];
+    const context = await store.lookup({
+      processes: [...new Set(claimed.map((c) => c.processKey))],
+      hosts: [
+        ...new Set(
+          claimed.flatMap((c) =>
+            c.host === undefined && c.event.device.uid !== undefined ? [c.event.device.uid] : [],
+          ),
+        ),
+      ],
+    });
+    const grouper = new Grouper(deps.windowMs, {
+      maxGroups: deps.scanLimits?.maxAlertGroups ?? MAX_ALERT_GROUPS,
+      maxSummaries: MAX_SUMMARY_GROUPS,
+      listedDomain: (d) => deps.rule.listedDomain(d),
+    });
+    for (const c of claimed) {
+      const process = context.processes.get(c.processKey);
+      if (process === undefined) continue;
+      const sensor = c.event.device.uid;
+      const match = resolveWaiting(
+        deps.rule,
+        c,
+        process,
+        sensor === undefined ? undefined : context.hosts.get(sensor),
+      );
+      outcome.candidatesResolved++;
+      if (match) grouper.add(match);
+    }
+    return grouper.flush();
+  }
+
   async function scan(
     ref: ObjectRef,
     origin: string,
     collector: QuarantineCollector,
     signal: AbortSignal | undefined,
+    contextStore: ContextStore | undefined,
   ): Promise<ScanResult> {
     const opened = await openObject(deps.s3, ref, signal);
     let result: ScanResult;
@@ -323,6 +406,9 @@ function report(deps: ObjectProcessorDeps, o: ObjectOutcome): void {
     alertsToResend: resend,
     matchesSummarized: overflow.summarized,
     matchesDropped: overflow.dropped,
+    candidatesWaiting: o.candidatesWaiting,
+    candidatesDropped: o.candidatesDropped,
+    candidatesResolved: o.candidatesResolved,
     takenOver: o.takenOver,
     durationMs: o.durationMs,
   });
@@ -343,6 +429,9 @@ function report(deps: ObjectProcessorDeps, o: ObjectOutcome): void {
     ...(overflow.summarized + overflow.dropped > 0
       ? { matchesSummarized: overflow.summarized, matchesDropped: overflow.dropped }
       : {}),
+    ...(o.candidatesWaiting > 0 ? { candidatesWaiting: o.candidatesWaiting } : {}),
+    ...(o.candidatesResolved > 0 ? { candidatesResolved: o.candidatesResolved } : {}),
+    ...(o.candidatesDropped > 0 ? { candidatesDropped: o.candidatesDropped } : {}),
     alerts: o.alerts,
     alertsPublished: o.alertsPublished,
     alertsAcknowledged: o.alertsAcknowledged,
@@ -385,6 +474,11 @@ function report(deps: ObjectProcessorDeps, o: ObjectOutcome): void {
   } else if (overflow.summarized + overflow.dropped > 0) {
     deps.logger.warn(
       `object processed; past its cap of ${deps.scanLimits?.maxAlertGroups ?? 'default'} alert groups, ${overflow.summarized} matches were summarized and ${overflow.dropped} only counted`,
+      fields,
+    );
+  } else if (o.candidatesDropped > 0) {
+    deps.logger.warn(
+      `object processed; ${o.candidatesDropped} candidate(s) dropped for want of their process context${deps.waiting ? ' (past the waiting bound)' : ' (no state table to wait in)'}`,
       fields,
     );
   } else {

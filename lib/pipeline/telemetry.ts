@@ -19,6 +19,10 @@ export const METRIC = {
   matchesSummarized: 'MatchesSummarized',
   matchesDropped: 'MatchesDropped',
   objectsTakenOver: 'ObjectsTakenOver',
+  candidatesWaiting: 'CandidatesWaiting',
+  candidatesDropped: 'CandidatesDropped',
+  candidatesResolved: 'CandidatesResolved',
+  candidatesExpired: 'CandidatesExpired',
   objectDurationMs: 'ObjectDurationMs',
 } as const;
 
@@ -46,6 +50,10 @@ export interface ObjectCounts {
   /** Matches past the per-object group cap: folded into summaries, or only counted. */
   matchesSummarized: number;
   matchesDropped: number;
+  /** Candidates lacking process context: kept waiting, dropped, and (earlier ones) resolved here. */
+  candidatesWaiting: number;
+  candidatesDropped: number;
+  candidatesResolved: number;
   /** Taken over from an invocation that claimed the object and never finished. */
   takenOver: boolean;
   durationMs: number;
@@ -71,6 +79,9 @@ export function recordObjectMetrics(metrics: PipelineMetrics, c: ObjectCounts): 
   metrics.addMetric(METRIC.matchesSummarized, MetricUnit.Count, c.matchesSummarized);
   metrics.addMetric(METRIC.matchesDropped, MetricUnit.Count, c.matchesDropped);
   metrics.addMetric(METRIC.objectsTakenOver, MetricUnit.Count, c.takenOver ? 1 : 0);
+  metrics.addMetric(METRIC.candidatesWaiting, MetricUnit.Count, c.candidatesWaiting);
+  metrics.addMetric(METRIC.candidatesDropped, MetricUnit.Count, c.candidatesDropped);
+  metrics.addMetric(METRIC.candidatesResolved, MetricUnit.Count, c.candidatesResolved);
   metrics.addMetric(METRIC.objectDurationMs, MetricUnit.Milliseconds, Math.round(c.durationMs));
   for (const [reason, n] of Object.entries(c.skipped)) {
     if (n) metrics.addMetric(skipMetricName(reason as SkipReason), MetricUnit.Count, n);

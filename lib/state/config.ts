@@ -14,6 +14,7 @@ import {
   SECONDS_PER_DAY,
 } from './limits.ts';
 import { type AlertPolicy, createDynamoAlertPolicy, statelessPolicy } from './policy.ts';
+import { createDynamoWaitingStore, type WaitingStore } from './waiting.ts';
 
 /** What a handler needs to scan and alert with (or without) cross-object state. */
 export type StateSetup =
@@ -34,6 +35,8 @@ export type StateSetup =
       contextStore: ContextStore;
       /** In-flight claims of objects: a concurrent delivery backs off. */
       claims: ObjectClaims;
+      /** Candidates waiting for context another object brings. */
+      waiting: WaitingStore;
     };
 
 /** DynamoDB table names: 3–255 of letters, digits, `_`, `-`, `.` (DynamoDB naming rules). */
@@ -103,5 +106,6 @@ export function stateFromEnv(
     policy: createDynamoAlertPolicy({ client, tableName, ruleId, windowMs, threshold, ttlSeconds }),
     contextStore: createDynamoContextStore({ client, tableName, ttlSeconds }),
     claims: createDynamoObjectClaims({ client, tableName }),
+    waiting: createDynamoWaitingStore({ client, tableName }),
   };
 }

@@ -20,6 +20,8 @@ export {
   DEFAULT_WINDOW_MINUTES,
   MAX_ITEMS_PER_WINDOW,
   MAX_OBJECTS_PER_ITEM,
+  WAITING_GRACE_SECONDS,
+  WAITING_WINDOW_SECONDS,
 } from './limits.ts';
 export type {
   AlertActivity,
@@ -29,3 +31,10 @@ export type {
   DynamoAlertPolicyOptions,
 } from './policy.ts';
 export { createDynamoAlertPolicy, nextActivity, statelessPolicy } from './policy.ts';
+export type {
+  DynamoWaitingStoreOptions,
+  ExpiredCandidate,
+  ExpiredReport,
+  WaitingStore,
+} from './waiting.ts';
+export { createDynamoWaitingStore } from './waiting.ts';

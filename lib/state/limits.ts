@@ -77,6 +77,20 @@ export const MAX_SAVE_CACHE_ENTRIES = 50_000;
  */
 export const COMPLETED_CLAIM_TTL_SECONDS = 3_600;
 
+/**
+ * How long a candidate without its process context waits for it, in seconds: the reordering
+ * window. FDR delivers an export's files within minutes of each other, and a failed object is
+ * received again up to five times, a visibility timeout apart; six hours covers both with room.
+ * Past it the candidate is counted as expired (the sweep) and logged with what it lacked.
+ */
+export const WAITING_WINDOW_SECONDS = 6 * 3_600;
+
+/** How long an expired candidate's items stay for the sweep to count it, in seconds. */
+export const WAITING_GRACE_SECONDS = 24 * 3_600;
+
+/** Expired candidates named in the sweep's log line (the rest are counted). */
+export const MAX_EXPIRED_EXAMPLES = 20;
+
 /** Defaults of the environment (stateFromEnv). */
 export const DEFAULT_WINDOW_MINUTES = 1_440;
 export const DEFAULT_THRESHOLD = 1;

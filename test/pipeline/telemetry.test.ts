@@ -118,6 +118,9 @@ describe('Telemetry: per object', () => {
       MatchesSummarized: 'Count',
       MatchesDropped: 'Count',
       ObjectsTakenOver: 'Count',
+      CandidatesWaiting: 'Count',
+      CandidatesDropped: 'Count',
+      CandidatesResolved: 'Count',
       ObjectDurationMs: 'Milliseconds',
       'Skipped-invalid-json': 'Count',
     });

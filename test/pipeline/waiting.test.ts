@@ -1,0 +1,200 @@
+/**
+ * Context that waits: a Falcon export split over two objects, the powershell process and its
+ * `aidmaster` host in A, its DNS requests in B, run by the real handler with STATE_TABLE against
+ * fauxqs and dynalite behind fault-injecting proxies, in every order. Each ends with the one
+ * expected alert delivered exactly once.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handlerEnv, type ReceivedAlert, receiveAlerts } from '../../lib/cli/local-stack.ts';
+import { createS3BatchHandler } from '../../lib/pipeline/index.ts';
+import { aidmaster, dnsRequest, FDR_T0, powershell } from '../helpers/falcon-records.ts';
+import { dynamo, type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
+import { type LocalStack, putObject, startTestStack } from '../helpers/fauxqs.ts';
+import { s3EventFor, sqsBatch } from '../helpers/notifications.ts';
+import { deliverUntilDone } from '../helpers/redelivery.ts';
+import { type Dynalite, startDynalite } from '../state/helpers.ts';
+
+/** A: the process and its host. B: three DNS requests of that process to pastebin.com. */
+const A = `${[aidmaster('a1', 'WKS-7'), powershell('a1', '4242')].join('\n')}\n`;
+const B = `${[0, 1, 2].map((i) => dnsRequest('a1', '4242', 'pastebin.com', FDR_T0 + 1_000 + i)).join('\n')}\n`;
+
+let stack: LocalStack;
+let db: Dynalite;
+let aws: FaultProxy;
+let ddb: FaultProxy;
+let env: Record<string, string>;
+let logged: Array<{ message: string; fields: Record<string, unknown> }>;
+
+beforeAll(async () => {
+  [stack, db] = await Promise.all([startTestStack(), startDynalite()]);
+  [aws, ddb] = await Promise.all([startFaultProxy(stack.endpoint), startFaultProxy(db.endpoint)]);
+  Object.assign(process.env, handlerEnv(stack));
+});
+afterAll(async () => {
+  await Promise.all([aws?.stop(), ddb?.stop()]);
+  await Promise.all([stack?.stop(), db?.stop()]);
+});
+beforeEach(async () => {
+  aws.clear();
+  ddb.clear();
+  logged = [];
+  env = {
+    ...handlerEnv(stack),
+    AWS_ENDPOINT_URL: aws.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    STATE_TABLE: await db.newTable(),
+  };
+  await receiveAlerts(stack);
+});
+
+function handler(extraEnv: Record<string, string> = {}) {
+  const record = (message: unknown, ...rest: unknown[]) => {
+    logged.push({ message: String(message), fields: (rest[0] ?? {}) as Record<string, unknown> });
+  };
+  return createS3BatchHandler({
+    source: 'falcon',
+    env: { ...env, ...extraEnv },
+    logger: { debug() {}, info: record, warn: record, error: record },
+    metrics: { addMetric() {}, publishStoredMetrics() {} },
+  });
+}
+
+let run = 0;
+/** Puts A and B under keys of their own and returns each one's notification body. */
+async function putExport(): Promise<{ a: string; b: string }> {
+  run++;
+  const [a, b] = await Promise.all([
+    putObject(stack, `falcon/export-${run}/part-a.ndjson`, A),
+    putObject(stack, `falcon/export-${run}/part-b.ndjson`, B),
+  ]);
+  return { a: JSON.stringify(s3EventFor(a)), b: JSON.stringify(s3EventFor(b)) };
+}
+
+/** The one alert the export should give, as WKS-7's powershell querying pastebin.com 3 times. */
+function expectTheAlert(alerts: ReceivedAlert[]): void {
+  expect(alerts).toHaveLength(1);
+  const f = alerts[0]!.finding;
+  expect([f.device.hostname, f.actor.user.name, f.actor.process.name, f.unmapped.domain]).toEqual([
+    'WKS-7',
+    'jdoe',
+    'powershell.exe',
+    'pastebin.com',
+  ]);
+  expect(f.count).toBe(3);
+  expect(f.unmapped.provenance[0]!.origin).toMatch(/part-b\.ndjson$/);
+}
+
+describe('Context that waits: a Falcon export split over two objects', () => {
+  it('alerts when A (the context) comes first', async () => {
+    // Prepare
+    const { a, b } = await putExport();
+    const h = handler();
+
+    // Act
+    await deliverUntilDone(h, sqsBatch([a]));
+    await deliverUntilDone(h, sqsBatch([b]));
+
+    // Assess
+    expectTheAlert(await receiveAlerts(stack, { expected: 2, waitMs: 1_000 }));
+  });
+
+  it('alerts when B (the DNS requests) comes first: B waits, A resolves it', async () => {
+    // Prepare
+    const { a, b } = await putExport();
+    const h = handler();
+
+    // Act
+    await deliverUntilDone(h, sqsBatch([b]));
+    const before = await receiveAlerts(stack, { waitMs: 200 });
+    await deliverUntilDone(h, sqsBatch([a]));
+
+    // Assess
+    expect(before).toEqual([]);
+    expect(
+      logged.find((l) => l.fields.key === `falcon/export-${run}/part-b.ndjson`)?.fields,
+    ).toMatchObject({ candidatesWaiting: 3 });
+    expectTheAlert(await receiveAlerts(stack, { expected: 2, waitMs: 1_000 }));
+  });
+
+  it.each([
+    ['A, B', false],
+    ['B, A', true],
+  ])('alerts when %s come in one batch', async (_, reversed) => {
+    // Prepare
+    const { a, b } = await putExport();
+
+    // Act
+    const result = await deliverUntilDone(handler(), sqsBatch(reversed ? [b, a] : [a, b]));
+
+    // Assess
+    expect(result.receives).toBe(1);
+    expectTheAlert(await receiveAlerts(stack, { expected: 2, waitMs: 1_000 }));
+  });
+
+  it('alerts when A and B go to parallel invocations', async () => {
+    // Prepare: two functions (containers), each with its own clients and caches.
+    const { a, b } = await putExport();
+
+    // Act
+    await Promise.all([
+      deliverUntilDone(handler(), sqsBatch([a])),
+      deliverUntilDone(handler(), sqsBatch([b])),
+    ]);
+
+    // Assess
+    expectTheAlert(await receiveAlerts(stack, { expected: 2, waitMs: 1_000 }));
+  });
+
+  it("alerts when A's context save fails once: A is retried after B waited", async () => {
+    // Prepare: every attempt of A's save (the SDK's retries too) answered 500 while `failing`.
+    const { a, b } = await putExport();
+    let failing = true;
+    const serverError = {
+      kind: 'status',
+      status: 500,
+      contentType: 'application/x-amz-json-1.0',
+      body: JSON.stringify({
+        __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+        message: 'injected',
+      }),
+    } as const;
+    ddb.add({
+      match: dynamo('BatchWriteItem', (r) => r.body.includes('process#')),
+      fault: () => (failing ? serverError : undefined),
+      times: Number.POSITIVE_INFINITY,
+    });
+    const h = handler();
+
+    // Act
+    const first = await h(sqsBatch([a]));
+    failing = false;
+    await deliverUntilDone(h, sqsBatch([b]));
+    const retry = await deliverUntilDone(h, sqsBatch([a]));
+
+    // Assess
+    expect(first.batchItemFailures).toHaveLength(1);
+    const failure = logged.find((l) => l.message.startsWith('object failed'));
+    expect(failure?.fields).toMatchObject({ stage: 'context', failedService: 'DynamoDB' });
+    expect(retry.responses[0]!.batchItemFailures).toEqual([]);
+    expectTheAlert(await receiveAlerts(stack, { expected: 2, waitMs: 1_000 }));
+  });
+});
+
+describe('Context that waits: without a state table', () => {
+  it('says in the object line how many candidates were dropped for want of context', async () => {
+    // Prepare
+    const { b } = await putExport();
+    const { STATE_TABLE: _none, ...stateless } = env;
+    env = stateless;
+
+    // Act
+    await deliverUntilDone(handler(), sqsBatch([b]));
+
+    // Assess
+    const line = logged.find((l) => l.fields.key === `falcon/export-${run}/part-b.ndjson`);
+    expect(line?.message).toBe(
+      'object processed; 3 candidate(s) dropped for want of their process context (no state table to wait in)',
+    );
+    expect(line?.fields.candidatesDropped).toBe(3);
+  });
+});
