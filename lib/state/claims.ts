@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { type DynamoSend, getNum, getStr, isConditionFailure, num, str } from './dynamo.ts';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoSend,
+  getNum,
+  getStr,
+  isConditionFailure,
+  num,
+  queryPartition,
+  str,
+} from './dynamo.ts';
 import { CLAIM_SK, claimPk, objectMarker } from './keys.ts';
 import { COMPLETED_CLAIM_TTL_SECONDS } from './limits.ts';
 
@@ -125,16 +133,7 @@ export function createDynamoObjectClaims(options: DynamoObjectClaimsOptions): Ob
       } catch (err) {
         if (!isConditionFailure(err)) throw err;
       }
-      const res = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: '#pk = :pk AND #sk = :sk',
-          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-          ExpressionAttributeValues: { ':pk': str(pk), ':sk': str(CLAIM_SK) },
-          ConsistentRead: true,
-        }),
-      );
-      const item = res.Items?.[0];
+      const [item] = await queryPartition(client, tableName, pk);
       if (item && getStr(item, 'status') === COMPLETED) return { state: 'completed' };
       return { state: 'in-progress', until: (item && getNum(item, 'until')) ?? nowMs };
     },

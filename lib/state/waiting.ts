@@ -1,15 +1,9 @@
 import { createHash } from 'node:crypto';
-import {
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { WaitingCandidate } from '../engine/index.ts';
 import { mapLimit } from './concurrency.ts';
 import {
-  backoffMs,
+  batchWriteAll,
   chunk,
   type DynamoSend,
   getNum,
@@ -17,15 +11,12 @@ import {
   type Item,
   isConditionFailure,
   num,
-  sleep,
+  queryPartition,
   str,
 } from './dynamo.ts';
-import { StateRetryExhaustedError } from './errors.ts';
 import { objectMarker } from './keys.ts';
 import {
   BATCH_GET_MAX_KEYS,
-  BATCH_WRITE_MAX_ITEMS,
-  MAX_BATCH_ATTEMPTS,
   MAX_CONTEXT_KEY_CHARS,
   MAX_EXPIRED_EXAMPLES,
   MAX_PARALLEL_BATCH_REQUESTS,
@@ -98,28 +89,6 @@ export function createDynamoWaitingStore(options: DynamoWaitingStoreOptions): Wa
   /** Hours this container saw swept: it asks again for none of them. */
   const swept = new Set<string>();
 
-  async function batchWrite(requests: WriteRequest[]): Promise<void> {
-    await mapLimit(
-      chunk(requests, BATCH_WRITE_MAX_ITEMS),
-      MAX_PARALLEL_BATCH_REQUESTS,
-      async (part) => {
-        let pending = part;
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt >= MAX_BATCH_ATTEMPTS) {
-            throw new StateRetryExhaustedError(
-              `BatchWriteItem on ${tableName} left ${pending.length} waiting items unprocessed`,
-            );
-          }
-          if (attempt > 0) await sleep(backoffMs(attempt));
-          const res = await client.send(
-            new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
-          );
-          pending = res.UnprocessedItems?.[tableName] ?? [];
-        }
-      },
-    );
-  }
-
   async function claimOne(item: Item, marker: string): Promise<WaitingCandidate | undefined> {
     try {
       await client.send(
@@ -158,22 +127,9 @@ export function createDynamoWaitingStore(options: DynamoWaitingStoreOptions): Wa
       if (isConditionFailure(err)) return undefined; // swept by another function
       throw err;
     }
-    const index: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const res = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-          ExpressionAttributeValues: { ':pk': str(duePk(hour)) },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      index.push(...(res.Items ?? []).filter((i) => getStr(i, 'sk') !== SWEPT_SK));
-      start = res.LastEvaluatedKey;
-    } while (start);
+    const index = (await queryPartition(client, tableName, duePk(hour))).filter(
+      (i) => getStr(i, 'sk') !== SWEPT_SK,
+    );
     const report: ExpiredReport = { hour, count: 0, examples: [] };
     for (const part of chunk(index, BATCH_GET_MAX_KEYS)) {
       const keys = part.map((i) => ({ pk: i.waitingPk!, sk: i.waitingSk! }));
@@ -227,7 +183,9 @@ export function createDynamoWaitingStore(options: DynamoWaitingStoreOptions): Wa
           }),
         ),
       );
-      await batchWrite(
+      await batchWriteAll(
+        client,
+        tableName,
         kept.map((c) => ({
           PutRequest: {
             Item: {
@@ -251,17 +209,9 @@ export function createDynamoWaitingStore(options: DynamoWaitingStoreOptions): Wa
       const nowSec = Math.floor(now() / 1000);
       const keys = [...new Set(processKeys)].filter((k) => k.length <= MAX_CONTEXT_KEY_CHARS);
       const found = await mapLimit(keys, MAX_PARALLEL_BATCH_REQUESTS, async (key) => {
-        const res = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': 'pk' },
-            ExpressionAttributeValues: { ':pk': str(waitingPk(key)) },
-            ConsistentRead: true,
-          }),
-        );
+        const items = await queryPartition(client, tableName, waitingPk(key));
         // Past its wait a candidate belongs to the sweep, which counts it as expired.
-        return (res.Items ?? []).filter((i) => {
+        return items.filter((i) => {
           const by = getStr(i, 'resolvedBy');
           return (getNum(i, 'waitUntil') ?? 0) >= nowSec && (by === undefined || by === marker);
         });

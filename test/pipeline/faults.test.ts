@@ -6,12 +6,7 @@
  */
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  handlerEnv,
-  localContext,
-  type ReceivedAlert,
-  receiveAlerts,
-} from '../../lib/cli/local-stack.ts';
+import { localContext, type ReceivedAlert, receiveAlerts } from '../../lib/cli/local-stack.ts';
 import { createS3BatchHandler, type S3BatchHandler } from '../../lib/pipeline/index.ts';
 import { powershellQuerying } from '../helpers/falcon-records.ts';
 import {
@@ -20,64 +15,43 @@ import {
   type FaultProxy,
   rejectPublishEntries,
   sns,
-  startFaultProxy,
 } from '../helpers/fault-proxy.ts';
-import { type LocalStack, putObject, startTestStack } from '../helpers/fauxqs.ts';
+import {
+  type FaultStack,
+  type LoggedLine,
+  recordingLogger,
+  startFaultStack,
+} from '../helpers/fault-stack.ts';
+import { type LocalStack, putObject } from '../helpers/fauxqs.ts';
 import { runHandlerProcess } from '../helpers/handler-process.ts';
 import { s3EventFor, sqsBatch } from '../helpers/notifications.ts';
 import { deliverUntilDone } from '../helpers/redelivery.ts';
-import { type Dynalite, startDynalite } from '../state/helpers.ts';
 
+let faults: FaultStack;
 let stack: LocalStack;
-let db: Dynalite;
 let aws: FaultProxy;
 let ddb: FaultProxy;
 let env: Record<string, string>;
-
-interface Logged {
-  level: 'warn' | 'error';
-  message: string;
-  fields: Record<string, unknown>;
-}
-let logged: Logged[];
+let logged: LoggedLine[];
 
 beforeAll(async () => {
-  [stack, db] = await Promise.all([startTestStack(), startDynalite()]);
-  [aws, ddb] = await Promise.all([startFaultProxy(stack.endpoint), startFaultProxy(db.endpoint)]);
-  // As Lambda sets it: the SDK reads credentials from the process environment.
-  Object.assign(process.env, handlerEnv(stack));
+  faults = await startFaultStack();
+  ({ stack, aws, ddb } = faults);
 });
 afterAll(async () => {
-  await Promise.all([aws?.stop(), ddb?.stop()]);
-  await Promise.all([stack?.stop(), db?.stop()]);
+  await faults?.stop();
 });
 beforeEach(async () => {
-  aws.clear();
-  ddb.clear();
   logged = [];
-  env = {
-    ...handlerEnv(stack),
-    AWS_ENDPOINT_URL: aws.endpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
-    STATE_TABLE: await db.newTable(),
-  };
+  env = await faults.reset();
   await receiveAlerts(stack);
 });
 
 function handlerWith(extra: Partial<Parameters<typeof createS3BatchHandler>[0]> = {}) {
-  const record =
-    (level: Logged['level']) =>
-    (message: unknown, ...rest: unknown[]) => {
-      logged.push({
-        level,
-        message: String(message),
-        fields: (rest[0] ?? {}) as Record<string, unknown>,
-      });
-    };
   return createS3BatchHandler({
     source: 'falcon',
     env,
-    logger: { debug() {}, info() {}, warn: record('warn'), error: record('error') },
+    logger: recordingLogger(logged),
     metrics: { addMetric() {}, publishStoredMetrics() {} },
     publish: { baseDelayMs: 1 },
     ...extra,
@@ -232,23 +206,31 @@ describe('Faults: publishing exactly once', () => {
   });
 });
 
+/**
+ * Holds the GetObject of `keyPart` until two invocations have tried to claim an object, so the
+ * two deliveries overlap for certain.
+ */
+function holdReadUntilTwoClaims(keyPart: string, maxMs: number): void {
+  let claims = 0;
+  ddb.add({
+    match: dynamo('UpdateItem', (r) => r.body.includes('INPROGRESS')),
+    fault: () => {
+      claims++;
+      return undefined;
+    },
+    times: Number.POSITIVE_INFINITY,
+  });
+  aws.add({
+    match: (r) => r.method === 'GET' && r.url.includes(keyPart),
+    fault: { kind: 'hold', until: () => claims >= 2, maxMs },
+  });
+}
+
 describe('Faults: one object, two deliveries at once', () => {
   it('publishes once when two invocations in one process get the same object', async () => {
     // Prepare: the object's GetObject waits until both invocations have tried to claim it.
     const event = await objectQuerying('falcon/twice-at-once.ndjson', names('c', 2));
-    let claims = 0;
-    ddb.add({
-      match: dynamo('UpdateItem', (r) => r.body.includes('INPROGRESS')),
-      fault: () => {
-        claims++;
-        return undefined;
-      },
-      times: Number.POSITIVE_INFINITY,
-    });
-    aws.add({
-      match: (r) => r.method === 'GET' && r.url.includes('twice-at-once'),
-      fault: { kind: 'hold', until: () => claims >= 2, maxMs: 10_000 },
-    });
+    holdReadUntilTwoClaims('twice-at-once', 10_000);
     const handler = handlerWith();
     const second: SQSEvent = { Records: [{ ...event.Records[0]!, messageId: 'msg-dup' }] };
 
@@ -271,19 +253,7 @@ describe('Faults: one object, two deliveries at once', () => {
   it('publishes once when two processes get the same object', async () => {
     // Prepare: as above, the other invocation running in a node process of its own.
     const event = await objectQuerying('falcon/two-processes.ndjson', names('p', 2));
-    let claims = 0;
-    ddb.add({
-      match: dynamo('UpdateItem', (r) => r.body.includes('INPROGRESS')),
-      fault: () => {
-        claims++;
-        return undefined;
-      },
-      times: Number.POSITIVE_INFINITY,
-    });
-    aws.add({
-      match: (r) => r.method === 'GET' && r.url.includes('two-processes'),
-      fault: { kind: 'hold', until: () => claims >= 2, maxMs: 20_000 },
-    });
+    holdReadUntilTwoClaims('two-processes', 20_000);
     const handler: S3BatchHandler = handlerWith();
 
     // Act

@@ -5,56 +5,48 @@
  * expected alert delivered exactly once.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { handlerEnv, type ReceivedAlert, receiveAlerts } from '../../lib/cli/local-stack.ts';
+import { type ReceivedAlert, receiveAlerts } from '../../lib/cli/local-stack.ts';
 import { createS3BatchHandler } from '../../lib/pipeline/index.ts';
 import { aidmaster, dnsRequest, FDR_T0, powershell } from '../helpers/falcon-records.ts';
-import { dynamo, type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
-import { type LocalStack, putObject, startTestStack } from '../helpers/fauxqs.ts';
+import { dynamo, type FaultProxy } from '../helpers/fault-proxy.ts';
+import {
+  type FaultStack,
+  type LoggedLine,
+  recordingLogger,
+  startFaultStack,
+} from '../helpers/fault-stack.ts';
+import { type LocalStack, putObject } from '../helpers/fauxqs.ts';
 import { s3EventFor, sqsBatch } from '../helpers/notifications.ts';
 import { deliverUntilDone } from '../helpers/redelivery.ts';
-import { type Dynalite, startDynalite } from '../state/helpers.ts';
 
 /** A: the process and its host. B: three DNS requests of that process to pastebin.com. */
 const A = `${[aidmaster('a1', 'WKS-7'), powershell('a1', '4242')].join('\n')}\n`;
 const B = `${[0, 1, 2].map((i) => dnsRequest('a1', '4242', 'pastebin.com', FDR_T0 + 1_000 + i)).join('\n')}\n`;
 
+let faults: FaultStack;
 let stack: LocalStack;
-let db: Dynalite;
-let aws: FaultProxy;
 let ddb: FaultProxy;
 let env: Record<string, string>;
-let logged: Array<{ message: string; fields: Record<string, unknown> }>;
+let logged: LoggedLine[];
 
 beforeAll(async () => {
-  [stack, db] = await Promise.all([startTestStack(), startDynalite()]);
-  [aws, ddb] = await Promise.all([startFaultProxy(stack.endpoint), startFaultProxy(db.endpoint)]);
-  Object.assign(process.env, handlerEnv(stack));
+  faults = await startFaultStack();
+  ({ stack, ddb } = faults);
 });
 afterAll(async () => {
-  await Promise.all([aws?.stop(), ddb?.stop()]);
-  await Promise.all([stack?.stop(), db?.stop()]);
+  await faults?.stop();
 });
 beforeEach(async () => {
-  aws.clear();
-  ddb.clear();
   logged = [];
-  env = {
-    ...handlerEnv(stack),
-    AWS_ENDPOINT_URL: aws.endpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
-    STATE_TABLE: await db.newTable(),
-  };
+  env = await faults.reset();
   await receiveAlerts(stack);
 });
 
-function handler(extraEnv: Record<string, string> = {}) {
-  const record = (message: unknown, ...rest: unknown[]) => {
-    logged.push({ message: String(message), fields: (rest[0] ?? {}) as Record<string, unknown> });
-  };
+function handler() {
   return createS3BatchHandler({
     source: 'falcon',
-    env: { ...env, ...extraEnv },
-    logger: { debug() {}, info: record, warn: record, error: record },
+    env,
+    logger: recordingLogger(logged),
     metrics: { addMetric() {}, publishStoredMetrics() {} },
   });
 }
