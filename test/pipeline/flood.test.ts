@@ -1,7 +1,7 @@
 /**
  * Floods of alert groups in one object, run by the real handler in a node process started with
- * the heap flags of a 1,024 MB Lambda function, against fauxqs: the object succeeds, memory
- * stays bounded, and what is published is the capped findings plus one summary per host,
+ * the heap flags of a 1,024 MB Lambda function, against fauxqs behind a proxy that gives every
+ * PublishBatch a realistic latency: the object succeeds, memory stays bounded, and what is published is the capped findings plus one summary per host,
  * process and listed domain.
  */
 import { gzipSync } from 'node:zlib';
@@ -10,6 +10,7 @@ import { handlerEnv, type ReceivedAlert, receiveAlerts } from '../../lib/cli/loc
 import { DEFAULT_MAX_ALERT_GROUPS } from '../../lib/pipeline/index.ts';
 import { lambdaHeapFlags } from '../bench/lambda-heap.ts';
 import { aidmaster, dnsRequest, FDR_T0, powershell } from '../helpers/falcon-records.ts';
+import { type FaultProxy, sns, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { type LocalStack, putObject, startTestStack } from '../helpers/fauxqs.ts';
 import { runHandlerProcess } from '../helpers/handler-process.ts';
 import { s3EventFor, sqsBatch } from '../helpers/notifications.ts';
@@ -22,12 +23,23 @@ const FLOOD = 100_000;
  */
 const MAX_RSS_MIB = 512;
 
+/** Latency the proxy adds to every PublishBatch, ms: SNS's, roughly, in one region. */
+const PUBLISH_LATENCY_MS = 20;
+
 let stack: LocalStack;
+let proxy: FaultProxy;
 
 beforeAll(async () => {
   stack = await startTestStack();
+  proxy = await startFaultProxy(stack.endpoint);
+  proxy.add({
+    match: sns('PublishBatch'),
+    fault: { kind: 'delay', ms: PUBLISH_LATENCY_MS },
+    times: Number.POSITIVE_INFINITY,
+  });
 });
 afterAll(async () => {
+  await proxy?.stop();
   await stack?.stop();
 });
 beforeEach(async () => {
@@ -50,7 +62,7 @@ async function runFlood(key: string, text: string) {
   const run = await runHandlerProcess(
     {
       source: 'falcon',
-      env: handlerEnv(stack),
+      env: { ...handlerEnv(stack), AWS_ENDPOINT_URL: proxy.endpoint },
       event: sqsBatch([JSON.stringify(s3EventFor(object))]),
     },
     lambdaHeapFlags(1024),
@@ -72,7 +84,7 @@ describe('Floods: bounded output and memory under a 1,024 MB function', () => {
     const run = await runFlood('falcon/firebase-flood.ndjson.gz', `${lines.join('\n')}\n`);
     const alerts = await receiveAlerts(stack, {
       expected: DEFAULT_MAX_ALERT_GROUPS + 1,
-      waitMs: 20_000,
+      waitMs: 60_000,
     });
 
     // Assess
@@ -89,7 +101,7 @@ describe('Floods: bounded output and memory under a 1,024 MB function', () => {
     expect(summary!.finding.count).toBe(FLOOD - DEFAULT_MAX_ALERT_GROUPS);
     const total = alerts.reduce((n, a) => n + a.finding.count, 0);
     expect(total).toBe(FLOOD);
-  });
+  }, 180_000);
 
   it('caps 100,000 distinct groups over 100 hosts at the cap plus one summary per host and listed domain', async () => {
     // Prepare: 100 hosts, one powershell each, 1,000 names each under two listed domains.
@@ -108,7 +120,7 @@ describe('Floods: bounded output and memory under a 1,024 MB function', () => {
     const run = await runFlood('falcon/group-flood.ndjson.gz', `${lines.join('\n')}\n`);
     const alerts = await receiveAlerts(stack, {
       expected: DEFAULT_MAX_ALERT_GROUPS + 200,
-      waitMs: 20_000,
+      waitMs: 60_000,
     });
 
     // Assess
@@ -122,5 +134,5 @@ describe('Floods: bounded output and memory under a 1,024 MB function', () => {
       new Set(['*.pastebin.com', '*.discord.com']),
     );
     expect(alerts.reduce((n, a) => n + a.finding.count, 0)).toBe(FLOOD);
-  });
+  }, 180_000);
 });
