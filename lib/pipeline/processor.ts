@@ -108,14 +108,29 @@ export interface ProcessOptions {
 
 /**
  * The context store as one object uses it: its errors marked as such (a DynamoDB failure inside
- * the scan is not a read failure), and the process keys it saved noted in `saved`.
+ * the scan is not a read failure), the process keys it saved noted in `saved`, and, on a retry,
+ * no lookup of a process an earlier attempt left candidates waiting for (`held`): those stay
+ * waiting and are claimed like anyone's, since another object may have resolved them meanwhile.
  */
-function tagged(store: ContextStore, saved: Set<string>): ContextStore {
+function tagged(
+  store: ContextStore,
+  saved: Set<string>,
+  held?: (keys: string[]) => Promise<Set<string>>,
+): ContextStore {
   return {
-    lookup: (request) =>
-      store.lookup(request).catch((err: unknown) => {
+    lookup: async (request) => {
+      try {
+        const hidden =
+          held && request.processes.length > 0 ? await held(request.processes) : undefined;
+        return await store.lookup(
+          hidden && hidden.size > 0
+            ? { ...request, processes: request.processes.filter((k) => !hidden.has(k)) }
+            : request,
+        );
+      } catch (err) {
         throw new ContextStoreError('lookup', { cause: err });
-      }),
+      }
+    },
     save: async (context) => {
       try {
         await store.save(context);
@@ -170,7 +185,8 @@ export function createObjectProcessor(
         if (claim.state === 'claimed') outcome.takenOver = claim.takenOver;
       }
       if (outcome.skipped === undefined) {
-        await processClaimed(ref, outcome, options.signal, budget, (s) => {
+        const retry = claim?.state === 'claimed' && claim.retry;
+        await processClaimed(ref, outcome, { signal: options.signal, budget, retry }, (s) => {
           stage = s;
         });
       }
@@ -198,19 +214,26 @@ export function createObjectProcessor(
   async function processClaimed(
     ref: ObjectRef,
     outcome: ObjectOutcome,
-    signal: AbortSignal | undefined,
-    budget: TimeBudget,
+    run: { signal: AbortSignal | undefined; budget: TimeBudget; retry: boolean },
     at: (stage: FailureStage) => void,
   ): Promise<void> {
+    const { budget } = run;
     at('read');
     const origin = `s3://${ref.bucket}/${ref.key}`;
     const collector = new QuarantineCollector(origin, deps.quarantine);
     const saved = new Set<string>();
-    const store = deps.contextStore && tagged(deps.contextStore, saved);
-    const result = await scan(ref, origin, collector, signal, store);
+    const waiting = deps.waiting;
+    const held =
+      run.retry && waiting ? (keys: string[]) => waiting.keptBy(keys, outcome.objectId) : undefined;
+    const store = deps.contextStore && tagged(deps.contextStore, saved, held);
+    const result = await scan(ref, origin, collector, run.signal, store);
     outcome.stats = result.stats;
     at('context');
-    const resolved = store ? await settleWaiting(result, saved, store, outcome) : [];
+    // The store itself, not `store`: a retry's own waiting candidates are claimed like anyone's.
+    const resolved =
+      store && deps.contextStore
+        ? await settleWaiting(result, saved, deps.contextStore, outcome)
+        : [];
     outcome.candidatesDropped = result.stats.contextless - outcome.candidatesWaiting;
     if (result.damage) {
       outcome.damage = result.damage;
@@ -274,7 +297,7 @@ export function createObjectProcessor(
     if (!waiting) return [];
     const own = [...new Set(result.waiting.map((c) => c.processKey))];
     if (result.waiting.length > 0) {
-      await waiting.keep(result.waiting);
+      await waiting.keep(result.waiting, outcome.objectId);
       outcome.candidatesWaiting = result.waiting.length;
     }
     const found = own.length > 0 ? await store.lookup({ processes: own, hosts: [] }) : undefined;

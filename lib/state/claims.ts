@@ -15,7 +15,14 @@ import { COMPLETED_CLAIM_TTL_SECONDS } from './limits.ts';
 /** What claiming an object found. */
 export type ClaimState =
   /** This invocation holds the object now. */
-  | { state: 'claimed'; takenOver: boolean; release(): Promise<void>; complete(): Promise<void> }
+  | {
+      state: 'claimed';
+      takenOver: boolean;
+      /** An earlier attempt at this object claimed it too (failed, killed, or done over an hour ago). */
+      retry: boolean;
+      release(): Promise<void>;
+      complete(): Promise<void>;
+    }
   /** Another invocation holds it and its time has not run out: back off, retry later. */
   | { state: 'in-progress'; until: number }
   /** It was processed to the end within COMPLETED_CLAIM_TTL_SECONDS: nothing to do. */
@@ -126,6 +133,7 @@ export function createDynamoObjectClaims(options: DynamoObjectClaimsOptions): Ob
         return {
           state: 'claimed',
           takenOver,
+          retry: old !== undefined,
           release: () => finish(pk, token, IN_PROGRESS, nowSec),
           complete: () =>
             finish(pk, token, COMPLETED, Math.floor(now() / 1000) + COMPLETED_CLAIM_TTL_SECONDS),

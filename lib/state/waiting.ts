@@ -48,7 +48,14 @@ export interface ExpiredReport {
  * two racing objects sees the other; a conditional claim per candidate lets only one resolve it.
  */
 export interface WaitingStore {
-  keep(candidates: readonly WaitingCandidate[]): Promise<void>;
+  /** Keeps `objectId`'s candidates (a candidate kept already is left as it is). */
+  keep(candidates: readonly WaitingCandidate[], objectId: string): Promise<void>;
+  /**
+   * The process keys for which `objectId` kept candidates before (an earlier attempt at it). Its
+   * retry must leave them waiting rather than resolve them itself: another object may have
+   * claimed them meanwhile.
+   */
+  keptBy(processKeys: readonly string[], objectId: string): Promise<Set<string>>;
   /** Claims, for `objectId`, the waiting candidates of these process keys not claimed by another. */
   claim(processKeys: readonly string[], objectId: string): Promise<WaitingCandidate[]>;
   /** Counts candidates whose wait ended unresolved, once per hour across functions. */
@@ -160,7 +167,8 @@ export function createDynamoWaitingStore(options: DynamoWaitingStoreOptions): Wa
   }
 
   return {
-    async keep(candidates) {
+    async keep(candidates, objectId) {
+      const marker = objectMarker(objectId);
       const nowMs = now();
       const waitUntil = Math.floor(nowMs / 1000) + WAITING_WINDOW_SECONDS;
       const expiresAt = waitUntil + WAITING_GRACE_SECONDS;
@@ -173,10 +181,16 @@ export function createDynamoWaitingStore(options: DynamoWaitingStoreOptions): Wa
             TableName: tableName,
             Key: { pk: str(waitingPk(c.processKey)), sk: str(candidateSk(c)) },
             UpdateExpression:
-              'SET #c = if_not_exists(#c, :c), #w = if_not_exists(#w, :w), #exp = if_not_exists(#exp, :exp)',
-            ExpressionAttributeNames: { '#c': 'candidate', '#w': 'waitUntil', '#exp': 'expiresAt' },
+              'SET #c = if_not_exists(#c, :c), #k = if_not_exists(#k, :k), #w = if_not_exists(#w, :w), #exp = if_not_exists(#exp, :exp)',
+            ExpressionAttributeNames: {
+              '#c': 'candidate',
+              '#k': 'keptBy',
+              '#w': 'waitUntil',
+              '#exp': 'expiresAt',
+            },
             ExpressionAttributeValues: {
               ':c': str(JSON.stringify(c)),
+              ':k': str(marker),
               ':w': num(waitUntil),
               ':exp': num(expiresAt),
             },
@@ -202,6 +216,17 @@ export function createDynamoWaitingStore(options: DynamoWaitingStoreOptions): Wa
           },
         })),
       );
+    },
+
+    async keptBy(processKeys, objectId) {
+      const marker = objectMarker(objectId);
+      const keys = [...new Set(processKeys)].filter((k) => k.length <= MAX_CONTEXT_KEY_CHARS);
+      const held = new Set<string>();
+      await mapLimit(keys, MAX_PARALLEL_BATCH_REQUESTS, async (key) => {
+        const items = await queryPartition(client, tableName, waitingPk(key));
+        if (items.some((i) => getStr(i, 'keptBy') === marker)) held.add(key);
+      });
+      return held;
     },
 
     async claim(processKeys, objectId) {

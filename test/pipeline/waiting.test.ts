@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ReceivedAlert, receiveAlerts } from '../../lib/cli/local-stack.ts';
 import { createS3BatchHandler } from '../../lib/pipeline/index.ts';
 import { aidmaster, dnsRequest, FDR_T0, powershell } from '../helpers/falcon-records.ts';
-import { dynamo, type FaultProxy } from '../helpers/fault-proxy.ts';
+import { dynamo, type FaultProxy, rejectPublishEntries, sns } from '../helpers/fault-proxy.ts';
 import {
   type FaultStack,
   type LoggedLine,
@@ -169,6 +169,43 @@ describe('Context that waits: a Falcon export split over two objects', () => {
     expect(failure?.fields).toMatchObject({ stage: 'context', failedService: 'DynamoDB' });
     expect(retry.responses[0]!.batchItemFailures).toEqual([]);
     expectTheAlert(await receiveAlerts(stack, { expected: 2, waitMs: 1_000 }));
+  });
+});
+
+describe('Context that waits: retries', () => {
+  it('does not resolve again, on its retry, candidates another object resolved after it failed', async () => {
+    // Prepare: B also holds a group of its own (discord.com), whose publish fails five times,
+    // so B fails after keeping its pastebin candidates waiting.
+    run++;
+    const own = [powershell('a1', '7'), dnsRequest('a1', '7', 'discord.com')];
+    const bObject = await putObject(
+      stack,
+      `falcon/export-${run}/part-b.ndjson`,
+      `${B}${own.join('\n')}\n`,
+    );
+    const aObject = await putObject(stack, `falcon/export-${run}/part-a.ndjson`, A);
+    const b = JSON.stringify(s3EventFor(bObject));
+    const a = JSON.stringify(s3EventFor(aObject));
+    faults.aws.add({
+      match: (r) => sns('PublishBatch')(r) && r.body.includes('discord.com'),
+      fault: rejectPublishEntries((entries) => entries.map((e) => e.index)),
+      times: 5,
+    });
+    const h = handler();
+
+    // Act: B fails, A resolves B's candidates, B is retried
+    const first = await h(sqsBatch([b]));
+    await deliverUntilDone(h, sqsBatch([a]));
+    const retry = await deliverUntilDone(h, sqsBatch([b]));
+    const alerts = await receiveAlerts(stack, { expected: 3, waitMs: 1_000 });
+
+    // Assess: pastebin once (count 3, resolved by A), discord once (B's retry)
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect(retry.responses[0]!.batchItemFailures).toEqual([]);
+    expect(alerts.map((x) => [x.finding.unmapped.domain, x.finding.count]).sort()).toEqual([
+      ['discord.com', 1],
+      ['pastebin.com', 3],
+    ]);
   });
 });
 

@@ -44,7 +44,7 @@ describe('Waiting candidates: claims', () => {
     // Prepare
     const { store } = await storeAt();
     const s = store();
-    await s.keep([candidate('a1:1', 7)]);
+    await s.keep([candidate('a1:1', 7)], 's3://b/part-b#1');
 
     // Act
     const first = await s.claim(['a1:1'], 's3://b/part-a#1');
@@ -61,22 +61,36 @@ describe('Waiting candidates: claims', () => {
     // Prepare
     const { store } = await storeAt();
     const s = store();
-    await s.keep([candidate('a1:1', 7)]);
+    await s.keep([candidate('a1:1', 7)], 's3://b/part-b#1');
     await s.claim(['a1:1'], 's3://b/part-a#1');
 
     // Act
-    await s.keep([candidate('a1:1', 7)]);
+    await s.keep([candidate('a1:1', 7)], 's3://b/part-b#1');
     const other = await s.claim(['a1:1'], 's3://b/part-a2#1');
 
     // Assess
     expect(other).toEqual([]);
   });
 
+  it('names the process keys an object kept candidates for, for its retry', async () => {
+    // Prepare
+    const { store } = await storeAt();
+    const s = store();
+    await s.keep([candidate('a1:1', 7)], 's3://b/part-b#1');
+    await s.keep([candidate('a1:2', 8)], 's3://b/other#1');
+
+    // Act
+    const held = await s.keptBy(['a1:1', 'a1:2', 'a1:3'], 's3://b/part-b#1');
+
+    // Assess
+    expect([...held]).toEqual(['a1:1']);
+  });
+
   it('does not hand out a candidate whose wait has ended', async () => {
     // Prepare
     const { store, clock } = await storeAt();
     const s = store();
-    await s.keep([candidate('a1:1', 7)]);
+    await s.keep([candidate('a1:1', 7)], 's3://b/part-b#1');
     clock.now = NOW + (WAITING_WINDOW_SECONDS + 1) * 1000;
 
     // Act
@@ -92,7 +106,10 @@ describe('Waiting candidates: expiry', () => {
     // Prepare: three waiting, one resolved in time
     const { store, clock } = await storeAt();
     const s = store();
-    await s.keep([candidate('a1:1', 1), candidate('a1:2', 2), candidate('a1:3', 3)]);
+    await s.keep(
+      [candidate('a1:1', 1), candidate('a1:2', 2), candidate('a1:3', 3)],
+      's3://b/part-b#1',
+    );
     await s.claim(['a1:2'], 's3://b/part-a#1');
     clock.now = NOW + (WAITING_WINDOW_SECONDS + 3_600) * 1000;
 
@@ -114,7 +131,7 @@ describe('Waiting candidates: expiry', () => {
     // Prepare
     const { store, clock } = await storeAt();
     const s = store();
-    await s.keep([candidate('a1:1', 1)]);
+    await s.keep([candidate('a1:1', 1)], 's3://b/part-b#1');
     clock.now = NOW + (WAITING_WINDOW_SECONDS - 60) * 1000;
 
     // Act
