@@ -73,6 +73,12 @@ export interface DetectionFinding {
     provenance: Array<{ origin: string; record: number }>;
     false_positives: string[];
     evidence_trimmed?: boolean;
+    /** A summary finding (the object passed its group cap): what it stands for. */
+    summary?: {
+      listed_domain: string;
+      sample_domains: string[];
+      sample_users: string[];
+    };
   };
 }
 
@@ -133,7 +139,9 @@ export function buildFinding(
     status: 'New',
     time: g.lastSeen,
     count: g.count,
-    message: `${process} contacted ${domain} on ${host || 'an unknown host'} ${g.count} time(s)`,
+    message: g.summary
+      ? `${process} contacted names under ${g.summary.listedDomain} on ${host || 'an unknown host'} ${g.count} time(s), past the per-object group cap (summary)`
+      : `${process} contacted ${domain} on ${host || 'an unknown host'} ${g.count} time(s)`,
     metadata: { version: OCSF_VERSION, product: PRODUCT, uid },
     finding_info: {
       uid,
@@ -183,6 +191,15 @@ export function buildFinding(
       sources: ev.sources,
       provenance: ev.provenance,
       false_positives: rule.falsePositives,
+      ...(g.summary
+        ? {
+            summary: {
+              listed_domain: g.summary.listedDomain,
+              sample_domains: g.summary.sampleDomains,
+              sample_users: g.summary.sampleUsers,
+            },
+          }
+        : {}),
     },
   };
 }

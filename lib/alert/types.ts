@@ -45,4 +45,28 @@ export interface AlertGroup {
   firstSeen: number;
   lastSeen: number;
   evidence: GroupEvidence;
+  /**
+   * Set on a summary group: the object had more distinct groups than its cap, and this one stands
+   * for every later group of one host and process under one listed domain (`key.domain` is
+   * `*.<listed domain>`, `key.user` is `*`).
+   */
+  summary?: GroupSummary;
+}
+
+/** What a summary group folded in. */
+export interface GroupSummary {
+  /** The listed domain the folded names fall under. */
+  listedDomain: string;
+  /** A few of the names folded in (at most MAX_EVIDENCE_ITEMS), for the analyst. */
+  sampleDomains: string[];
+  /** A few of the users folded in. */
+  sampleUsers: string[];
+}
+
+/** Matches past the per-object group cap (counted by the grouper, logged by its caller). */
+export interface GroupOverflow {
+  /** Matches folded into summary groups. */
+  summarized: number;
+  /** Matches past the summary cap too: counted here only. */
+  dropped: number;
 }

@@ -86,6 +86,12 @@ function summary(file: string, r: ScanResult): string {
     `${file}: ${r.format ?? 'unrecognised'}, ${s.bytesIn} bytes (${s.bytesDecoded} decoded), ` +
     `${s.recordsRead} records, ${s.recordsParsed} parsed, skipped ${skipped || '0'}, ` +
     `matched ${s.matched}${s.excepted > 0 ? ` (${s.excepted} excepted)` : ''}, groups ${s.groups}, ${Math.round(s.durationMs)} ms` +
+    (s.contextless > 0
+      ? `, ${s.contextless} candidate(s) dropped for want of their process context`
+      : '') +
+    (s.overflow.summarized + s.overflow.dropped > 0
+      ? `, past the group cap ${s.overflow.summarized} match(es) summarized, ${s.overflow.dropped} only counted`
+      : '') +
     (r.damage ? ` — DAMAGED (${r.damage.reason}): ${r.damage.message}` : '')
   );
 }

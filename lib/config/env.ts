@@ -20,6 +20,8 @@ interface TextVariable extends Variable {
   readonly default?: string;
 }
 
+import { MAX_ALERT_GROUPS } from '../engine/limits.ts';
+
 const MIB = 1024 * 1024;
 
 export const ENV = {
@@ -55,6 +57,16 @@ export const ENV = {
     min: 1,
     max: 16,
     unit: 'objects',
+  },
+  MAX_ALERT_GROUPS: {
+    meaning:
+      'distinct alert groups per object; past it, one summary per host, process and listed domain',
+    // Each group is one message and, with state, one write: the publish of that many must fit in
+    // the function's timeout.
+    default: MAX_ALERT_GROUPS,
+    min: 1,
+    max: 20_000,
+    unit: 'groups',
   },
   SOURCE: {
     meaning:

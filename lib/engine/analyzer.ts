@@ -1,5 +1,5 @@
 import { Grouper } from '../alert/group.ts';
-import type { AlertGroup } from '../alert/types.ts';
+import type { AlertGroup, GroupOverflow } from '../alert/types.ts';
 import type { NormalizedEvent } from '../event/types.ts';
 import { normalizeHostname } from '../rule/compile.ts';
 import { type CompiledExceptions, NO_EXCEPTIONS } from '../rule/exceptions.ts';
@@ -14,8 +14,9 @@ import type {
   ProcessStart,
   RecordSkip,
 } from './input.ts';
-import type { ScanLimits } from './limits.ts';
+import { MAX_SUMMARY_GROUPS, MAX_WAITING_CANDIDATES, type ScanLimits } from './limits.ts';
 import type { ContextStore, SkipReason, StoredContext } from './types.ts';
+import { type WaitingCandidate, waitingCandidate } from './waiting.ts';
 
 /**
  * Process records of one process held unparsed at once; the next one folds them in first. Sensors
@@ -188,6 +189,11 @@ export class ObjectAnalyzer implements AnalyzerInput {
   private readonly exceptions: CompiledExceptions;
   matched = 0;
   excepted = 0;
+  /** Candidates whose process context no object read so far had (kept up to MAX_WAITING_CANDIDATES). */
+  readonly waiting: WaitingCandidate[] = [];
+  contextless = 0;
+  /** Matches past the group cap, as of the last `finish`. */
+  lastOverflow: GroupOverflow = { summarized: 0, dropped: 0 };
 
   constructor(
     private readonly rule: CompiledRule,
@@ -200,7 +206,11 @@ export class ObjectAnalyzer implements AnalyzerInput {
     ) => void,
     options: AnalyzerOptions = {},
   ) {
-    this.grouper = new Grouper(options.windowMs);
+    this.grouper = new Grouper(options.windowMs, {
+      maxGroups: limits.maxAlertGroups,
+      maxSummaries: MAX_SUMMARY_GROUPS,
+      listedDomain: (domain) => rule.listedDomain(domain)?.domain,
+    });
     this.store = options.store;
     this.exceptions = options.exceptions ?? NO_EXCEPTIONS;
     this.processes = new ProcessContexts(limits.maxProcessContexts, limits.maxContextBytes, (why) =>
@@ -608,6 +618,16 @@ export class ObjectAnalyzer implements AnalyzerInput {
           ? e.url?.hostname
           : this.connectionHostname(e, key, proc);
 
+    if (image === undefined && key !== undefined && hostname !== undefined) {
+      // Its process may be in another object: kept for the caller, never dropped unseen.
+      if (this.rule.listedDomain(hostname) === undefined) return;
+      this.contextless++;
+      if (this.waiting.length < MAX_WAITING_CANDIDATES) {
+        this.waiting.push(waitingCandidate(e, key, hostname, host));
+      }
+      return;
+    }
+
     const originalFileName = proc?.originalFileName;
     const listed = this.rule.match({
       kind: e.kind,
@@ -695,6 +715,7 @@ export class ObjectAnalyzer implements AnalyzerInput {
     if (store) await this.fetchMissingContext(store, this.candidates.length);
     this.flushCandidates(this.candidates.length);
     if (store && (learned.processes.size > 0 || learned.hosts.size > 0)) await store.save(learned);
+    this.lastOverflow = this.grouper.overflow;
     return this.grouper.flush();
   }
 

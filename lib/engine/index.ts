@@ -10,6 +10,7 @@ export { EngineError, LimitExceededError, UnsupportedInputError } from './errors
 export type { ScanLimits } from './limits.ts';
 export {
   DEFAULT_LIMITS,
+  MAX_ALERT_GROUPS,
   MAX_CANDIDATE_WAIT_BYTES,
   MAX_CANDIDATES,
   MAX_CONTEXT_BYTES,
@@ -24,6 +25,8 @@ export {
   MAX_PENDING_CONNECTIONS,
   MAX_PROCESS_CONTEXTS,
   MAX_RECORD_BYTES,
+  MAX_SUMMARY_GROUPS,
+  MAX_WAITING_CANDIDATES,
 } from './limits.ts';
 export type { ScanObjectOptions } from './scan.ts';
 export { scanObject, splitRecords } from './scan.ts';
@@ -45,3 +48,5 @@ export type {
   StoredContext,
   StoredProcess,
 } from './types.ts';
+export type { WaitingCandidate } from './waiting.ts';
+export { resolveWaiting } from './waiting.ts';

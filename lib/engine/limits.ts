@@ -98,6 +98,23 @@ export const MAX_CANDIDATES = 10_000;
  */
 export const MAX_DNS_ANSWERS = 100_000;
 
+/**
+ * Distinct alert groups one object may produce. Past it, a new group's matches are folded into one
+ * summary group per host, process and listed domain (lib/alert/group.ts): 100,000 random names
+ * under `*.firebaseio.com` from one process are one summary, not 100,000 groups (each ~1-2 KiB
+ * here and one SNS message later). The pipeline sets it from MAX_ALERT_GROUPS.
+ */
+export const MAX_ALERT_GROUPS = 2_000;
+
+/** Summary groups one object may produce past MAX_ALERT_GROUPS; past it matches are only counted. */
+export const MAX_SUMMARY_GROUPS = 1_000;
+
+/**
+ * Candidates without process context one object hands back (`ScanResult.waiting`, ~1 KiB each).
+ * Past it they are only counted (`ScanStats.contextless`).
+ */
+export const MAX_WAITING_CANDIDATES = 10_000;
+
 /** Evidence items of each kind per alert group (docs/detection.md, "Grouping and output"). */
 export const MAX_EVIDENCE_ITEMS = 10;
 
@@ -116,6 +133,7 @@ export interface ScanLimits {
   maxCandidates: number;
   maxCandidateWaitBytes: number;
   maxDnsAnswers: number;
+  maxAlertGroups: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
@@ -131,4 +149,5 @@ export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxCandidates: MAX_CANDIDATES,
   maxCandidateWaitBytes: MAX_CANDIDATE_WAIT_BYTES,
   maxDnsAnswers: MAX_DNS_ANSWERS,
+  maxAlertGroups: MAX_ALERT_GROUPS,
 });

@@ -136,6 +136,8 @@ const newStats = (): ScanStats => ({
   matched: 0,
   excepted: 0,
   groups: 0,
+  contextless: 0,
+  overflow: { summarized: 0, dropped: 0 },
   durationMs: 0,
 });
 
@@ -293,6 +295,8 @@ class ObjectScan {
 
   result(groups: ScanResult['groups'], started: number): ScanResult {
     const { stats, counters, analyzer, plugin, damage } = this;
+    stats.overflow = analyzer.lastOverflow;
+    stats.contextless = analyzer.contextless;
     stats.bytesIn = counters.bytesIn;
     stats.bytesDecoded = counters.bytesDecoded;
     stats.matched = analyzer.matched;
@@ -305,6 +309,7 @@ class ObjectScan {
       format: plugin?.name,
       stats,
       groups,
+      waiting: analyzer.waiting,
       ...(damage ? { damage } : {}),
     };
   }

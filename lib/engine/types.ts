@@ -1,5 +1,6 @@
-import type { AlertGroup } from '../alert/types.ts';
+import type { AlertGroup, GroupOverflow } from '../alert/types.ts';
 import type { SourceName } from '../event/types.ts';
+import type { WaitingCandidate } from './waiting.ts';
 
 /** Why a record was skipped. Every skip is counted by reason and located. */
 export type SkipReason =
@@ -47,6 +48,13 @@ export interface ScanStats {
   /** Matched events a deployment exception covers: not alerted on. */
   excepted: number;
   groups: number;
+  /**
+   * Candidates that could not be resolved for want of their process context (the context may be
+   * in another object): handed back in `ScanResult.waiting`, up to MAX_WAITING_CANDIDATES.
+   */
+  contextless: number;
+  /** Matches folded into summary groups past `maxAlertGroups`, and past the summary cap. */
+  overflow: GroupOverflow;
   durationMs: number;
 }
 
@@ -113,5 +121,7 @@ export interface ScanResult {
   stats: ScanStats;
   /** Matched events grouped (docs/detection.md, "Grouping and output"), unsorted. */
   groups: AlertGroup[];
+  /** Candidates waiting for process context from another object, as plain data. */
+  waiting: WaitingCandidate[];
   damage?: ObjectDamage;
 }

@@ -13,6 +13,9 @@ export const MAX_QUARANTINE_BYTES_LIMIT = ENV.MAX_QUARANTINE_BYTES.max;
 export const DEFAULT_OBJECT_CONCURRENCY = ENV.OBJECT_CONCURRENCY.default;
 export const MAX_OBJECT_CONCURRENCY = ENV.OBJECT_CONCURRENCY.max;
 
+export const DEFAULT_MAX_ALERT_GROUPS = ENV.MAX_ALERT_GROUPS.default;
+export const MAX_ALERT_GROUPS_LIMIT = ENV.MAX_ALERT_GROUPS.max;
+
 /** S3 keys are at most 1,024 bytes of UTF-8; the prefix leaves room for source, date and key. */
 export const MAX_QUARANTINE_PREFIX_BYTES = 256;
 
@@ -33,6 +36,8 @@ export interface PipelineConfig {
   objectConcurrency: number;
   /** `s3://bucket/key` of the deployment's exceptions file (docs/detection.md, "Exceptions"). */
   exceptionsUri: string | undefined;
+  /** MAX_ALERT_GROUPS: distinct alert groups per object before summaries. */
+  maxAlertGroups: number;
   /** The family SOURCE names (the handler file fixes its own family too). */
   source: SourceName | undefined;
   /** SOURCE when it names one shape of the family (lib/sources) to read every object as. */
@@ -102,6 +107,8 @@ export function readPipelineConfig(reader: EnvReader, expectedSource?: SourceNam
     );
   }
 
+  const maxAlertGroups = reader.integer('MAX_ALERT_GROUPS');
+
   const rawSource = get('SOURCE');
   let source: SourceName | undefined;
   let shape: string | undefined;
@@ -143,6 +150,7 @@ export function readPipelineConfig(reader: EnvReader, expectedSource?: SourceNam
     maxQuarantineBytes,
     objectConcurrency,
     exceptionsUri,
+    maxAlertGroups,
     source: source ?? expectedSource,
     shape,
     aws: {

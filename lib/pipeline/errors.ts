@@ -75,10 +75,60 @@ export class PublishError extends PipelineError {
 /** One alert that did not reach the topic: the PublishBatch entry id, SNS's code and message. */
 export interface PublishFailure {
   id: string;
+  /** The alert's position in the messages given to `publish`. */
+  index: number;
   code: string;
   message: string;
   /** False when SNS blamed itself (throttling, server errors) and a retry could succeed. */
   retryable: boolean;
+}
+
+/**
+ * Alerts were published but recording that they were (the acknowledgement in the state table)
+ * failed even after retries: a retry of the object will send them again, with the same finding
+ * uid, activity and count.
+ */
+export class AcknowledgeError extends PipelineError {
+  constructor(published: number, options?: ErrorOptions) {
+    super(
+      `${published} published alert(s) could not be recorded as published: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`,
+      options,
+    );
+    this.name = 'AcknowledgeError';
+  }
+}
+
+/** The invocation's time ran short before a stage could start: what is left goes to a retry. */
+export class TimeBudgetError extends PipelineError {
+  constructor(stage: string, remainingMs: number, reserveMs: number, options?: ErrorOptions) {
+    super(
+      `${Math.round(remainingMs)} ms left in the invocation, less than the ${Math.round(reserveMs)} ms one ${stage} step may take: stopped before it`,
+      options,
+    );
+    this.name = 'TimeBudgetError';
+  }
+}
+
+/** The cross-object context store failed during the scan (a lookup or a save). */
+export class ContextStoreError extends PipelineError {
+  constructor(operation: 'lookup' | 'save', options?: ErrorOptions) {
+    super(
+      `context ${operation} failed: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`,
+      options,
+    );
+    this.name = 'ContextStoreError';
+  }
+}
+
+/** Another invocation holds this object's claim: it backs off and is retried later. */
+export class ObjectInFlightError extends PipelineError {
+  constructor(untilMs: number, options?: ErrorOptions) {
+    super(
+      `another invocation is processing this object (its claim lapses at ${new Date(untilMs).toISOString()}); it will be retried`,
+      options,
+    );
+    this.name = 'ObjectInFlightError';
+  }
 }
 
 /** The quarantine object could not be written. */

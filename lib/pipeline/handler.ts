@@ -1,8 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { createEnvReader } from '../config/env.ts';
 import type { ScanLimits } from '../engine/index.ts';
@@ -10,17 +7,31 @@ import type { SourceName } from '../event/types.ts';
 import type { CompiledExceptions, CompiledRule } from '../rule/index.ts';
 import { defaultRule } from '../rule/index.ts';
 import { mapLimit } from '../state/concurrency.ts';
-import { createState, type DynamoSend, readStateSettings } from '../state/index.ts';
-import { type Env, type PipelineConfig, readPipelineConfig } from './config.ts';
+
+import {
+  createState,
+  type DynamoSend,
+  readStateSettings,
+  type WaitingStore,
+} from '../state/index.ts';
+import { timeBudget } from './budget.ts';
+import { type ClientTimeouts, createAwsClients, DEFAULT_CLIENT_TIMEOUTS } from './clients.ts';
+import { type Env, readPipelineConfig } from './config.ts';
 import { ConfigError, InvocationFailedError, ReadDeadlineError } from './errors.ts';
 import { loadExceptionsFromS3 } from './exceptions.ts';
+
 import { type ObjectRef, objectId, parseInvocation } from './notifications.ts';
 import type { S3Reader } from './objects.ts';
 import { type AlertPolicy, statelessAlertPolicy } from './policy.ts';
 import { createObjectProcessor, type ObjectOutcome } from './processor.ts';
 import { AlertPublisher, type PublishOptions, type SnsPublisher } from './publish.ts';
 import type { S3Writer } from './quarantine.ts';
-import { METRICS_NAMESPACE, type PipelineLogger, type PipelineMetrics } from './telemetry.ts';
+import {
+  METRIC,
+  METRICS_NAMESPACE,
+  type PipelineLogger,
+  type PipelineMetrics,
+} from './telemetry.ts';
 
 export interface S3BatchHandlerOptions {
   /** The telemetry this function reads; objects of the other kind are quarantined as damage. */
@@ -40,6 +51,8 @@ export interface S3BatchHandlerOptions {
   /** The engine's bounds; defaults to lib/engine/limits.ts (tests lower them). */
   scanLimits?: Partial<ScanLimits>;
   publish?: PublishOptions;
+  /** Request and connection timeouts of the clients built here (tests lower them). */
+  clientTimeouts?: Partial<ClientTimeouts>;
   now?: () => Date;
 }
 
@@ -66,23 +79,32 @@ function readDeadline(remainingMs: number): { signal: AbortSignal; clear(): void
   return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
 
-/** The AWS clients of a function, honouring AWS_ENDPOINT_URL, AWS_REGION and S3_FORCE_PATH_STYLE. */
-export function createAwsClients(config: PipelineConfig): {
-  s3: S3Client;
-  sns: SNSClient;
-  /** `endpoint`: AWS_ENDPOINT_URL_DYNAMODB, the SDK's per-service override of AWS_ENDPOINT_URL. */
-  dynamo: (endpoint?: string) => DynamoDBClient;
-} {
-  const common = {
-    ...(config.aws.region === undefined ? {} : { region: config.aws.region }),
-    ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
-  };
-  return {
-    s3: new S3Client({ ...common, forcePathStyle: config.aws.s3ForcePathStyle }),
-    sns: new SNSClient(common),
-    // Built only when STATE_TABLE asks for cross-object state.
-    dynamo: (endpoint) => new DynamoDBClient(endpoint ? { ...common, endpoint } : common),
-  };
+/**
+ * Counts and logs the candidates whose wait for process context ended unresolved (each hour is
+ * swept by one function). Never fails the batch: an hour not swept now is swept by a later call.
+ */
+async function sweepExpired(
+  waiting: WaitingStore,
+  logger: PipelineLogger,
+  metrics: PipelineMetrics,
+): Promise<void> {
+  try {
+    for (const report of await waiting.sweepExpired()) {
+      logger.warn('candidates expired without the process context they waited for', {
+        waitEndedHour: report.hour,
+        candidatesExpired: report.count,
+        lacking: report.examples,
+      });
+      metrics.addMetric(METRIC.candidatesExpired, MetricUnit.Count, report.count);
+      metrics.publishStoredMetrics();
+    }
+  } catch (err) {
+    logger.warn('sweep of expired waiting candidates failed; a later invocation retries it', {
+      stage: 'context',
+      failedService: 'DynamoDB',
+      error: err as Error,
+    });
+  }
 }
 
 /**
@@ -111,7 +133,7 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
       namespace: reader.text('POWERTOOLS_METRICS_NAMESPACE') ?? METRICS_NAMESPACE,
       serviceName,
     });
-  const aws = createAwsClients(config);
+  const aws = createAwsClients(config, { ...DEFAULT_CLIENT_TIMEOUTS, ...options.clientTimeouts });
   const s3 = options.s3 ?? aws.s3;
   const sns = options.sns ?? aws.sns;
   const rule = options.rule ?? defaultRule();
@@ -133,8 +155,15 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
       s3,
       publisher: new AlertPublisher(sns, config.alertTopicArn, options.publish),
       policy: options.policy ?? stateful?.policy ?? statelessAlertPolicy,
-      ...(stateful ? { windowMs: stateful.windowMs, contextStore: stateful.contextStore } : {}),
-      ...(options.scanLimits ? { scanLimits: options.scanLimits } : {}),
+      ...(stateful
+        ? {
+            windowMs: stateful.windowMs,
+            contextStore: stateful.contextStore,
+            claims: stateful.claims,
+            waiting: stateful.waiting,
+          }
+        : {}),
+      scanLimits: { maxAlertGroups: config.maxAlertGroups, ...options.scanLimits },
       logger,
       metrics,
       quarantine: {
@@ -189,15 +218,17 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
     }
     const refs = [...unique.values()];
     const deadline = context ? readDeadline(context.getRemainingTimeInMillis()) : undefined;
+    const budget = timeBudget(context ? () => context.getRemainingTimeInMillis() : undefined);
     let outcomes: ObjectOutcome[];
     try {
       // processObject never throws: each object's failure is part of its outcome.
       outcomes = await mapLimit(refs, config.objectConcurrency, (ref) =>
-        processObject(ref, deadline?.signal),
+        processObject(ref, { ...(deadline ? { signal: deadline.signal } : {}), budget }),
       );
     } finally {
       deadline?.clear();
     }
+    if (stateful) await sweepExpired(stateful.waiting, logger, metrics);
     const byId = new Map<string, ObjectOutcome>(outcomes.map((o) => [o.objectId, o]));
 
     const failedItems = parsed.items.filter(

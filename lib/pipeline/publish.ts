@@ -31,6 +31,9 @@ const RETRYABLE_CODES = new Set([
   'InternalError',
   'InternalFailure',
   'ServiceUnavailable',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TimeoutError',
 ]);
 
 /** The one SNS call publishing needs. */
@@ -50,6 +53,8 @@ export interface PublishOptions {
 
 export interface PublishResult {
   published: number;
+  /** Positions (in the messages given) of the alerts the topic accepted. */
+  accepted: number[];
   /** Alerts that never reached the topic: the object they came from fails. */
   failures: PublishFailure[];
   /** PublishBatch requests sent, retries included. */
@@ -124,10 +129,11 @@ export class AlertPublisher {
   }
 
   async publish(messages: readonly AlertMessage[]): Promise<PublishResult> {
-    const result: PublishResult = { published: 0, failures: [], requests: 0 };
+    const result: PublishResult = { published: 0, accepted: [], failures: [], requests: 0 };
     // Entry ids are positions in `messages`: unique within any request, stable across retries.
     let pending = messages.map((message, i) => ({
       id: `alert-${i}`,
+      index: i,
       message,
       bytes: message.bytes,
     }));
@@ -151,9 +157,19 @@ export class AlertPublisher {
           for (const entry of batch) {
             if (retryable && !lastAttempt) retry.push(entry);
             else
-              result.failures.push({ id: entry.id, code: e.name, message: e.message, retryable });
+              result.failures.push({
+                id: entry.id,
+                index: entry.index,
+                code: e.name,
+                message: e.message,
+                retryable,
+              });
           }
           continue;
+        }
+        for (const ok of out.Successful ?? []) {
+          const entry = ok.Id === undefined ? undefined : byId.get(ok.Id);
+          if (entry) result.accepted.push(entry.index);
         }
         result.published += out.Successful?.length ?? 0;
         for (const f of out.Failed ?? []) {
@@ -162,7 +178,13 @@ export class AlertPublisher {
           const retryable = f.SenderFault === false || RETRYABLE_CODES.has(code);
           if (entry && retryable && !lastAttempt) retry.push(entry);
           else {
-            result.failures.push({ id: f.Id ?? '?', code, message: f.Message ?? '', retryable });
+            result.failures.push({
+              id: f.Id ?? '?',
+              index: entry?.index ?? -1,
+              code,
+              message: f.Message ?? '',
+              retryable,
+            });
           }
         }
       }

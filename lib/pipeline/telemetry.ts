@@ -17,6 +17,14 @@ export const METRIC = {
   recordsExcepted: 'RecordsExcepted',
   alertGroups: 'AlertGroups',
   alertsPublished: 'AlertsPublished',
+  alertsToResend: 'AlertsToResend',
+  matchesSummarized: 'MatchesSummarized',
+  matchesDropped: 'MatchesDropped',
+  objectsTakenOver: 'ObjectsTakenOver',
+  candidatesWaiting: 'CandidatesWaiting',
+  candidatesDropped: 'CandidatesDropped',
+  candidatesResolved: 'CandidatesResolved',
+  candidatesExpired: 'CandidatesExpired',
   objectDurationMs: 'ObjectDurationMs',
 } as const;
 
@@ -41,6 +49,17 @@ export interface ObjectCounts {
   excepted: number;
   groups: number;
   alertsPublished: number;
+  /** Alerts a retry of a failed object will send (again, for those already published). */
+  alertsToResend: number;
+  /** Matches past the per-object group cap: folded into summaries, or only counted. */
+  matchesSummarized: number;
+  matchesDropped: number;
+  /** Candidates lacking process context: kept waiting, dropped, and (earlier ones) resolved here. */
+  candidatesWaiting: number;
+  candidatesDropped: number;
+  candidatesResolved: number;
+  /** Taken over from an invocation that claimed the object and never finished. */
+  takenOver: boolean;
   durationMs: number;
 }
 
@@ -61,6 +80,13 @@ export function recordObjectMetrics(metrics: PipelineMetrics, c: ObjectCounts): 
   metrics.addMetric(METRIC.recordsExcepted, MetricUnit.Count, c.excepted);
   metrics.addMetric(METRIC.alertGroups, MetricUnit.Count, c.groups);
   metrics.addMetric(METRIC.alertsPublished, MetricUnit.Count, c.alertsPublished);
+  metrics.addMetric(METRIC.alertsToResend, MetricUnit.Count, c.alertsToResend);
+  metrics.addMetric(METRIC.matchesSummarized, MetricUnit.Count, c.matchesSummarized);
+  metrics.addMetric(METRIC.matchesDropped, MetricUnit.Count, c.matchesDropped);
+  metrics.addMetric(METRIC.objectsTakenOver, MetricUnit.Count, c.takenOver ? 1 : 0);
+  metrics.addMetric(METRIC.candidatesWaiting, MetricUnit.Count, c.candidatesWaiting);
+  metrics.addMetric(METRIC.candidatesDropped, MetricUnit.Count, c.candidatesDropped);
+  metrics.addMetric(METRIC.candidatesResolved, MetricUnit.Count, c.candidatesResolved);
   metrics.addMetric(METRIC.objectDurationMs, MetricUnit.Milliseconds, Math.round(c.durationMs));
   for (const [reason, n] of Object.entries(c.skipped)) {
     if (n) metrics.addMetric(skipMetricName(reason as SkipReason), MetricUnit.Count, n);

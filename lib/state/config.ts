@@ -1,10 +1,12 @@
 import { createEnvReader, type Env, type EnvReader } from '../config/env.ts';
 import type { ContextStore } from '../engine/types.ts';
+import { createDynamoObjectClaims, type ObjectClaims } from './claims.ts';
 import { createDynamoContextStore } from './context-store.ts';
 import { type DynamoSend, namingTable } from './dynamo.ts';
 import { StateConfigError } from './errors.ts';
 import { MS_PER_MINUTE, SECONDS_PER_DAY } from './limits.ts';
 import { type AlertPolicy, createDynamoAlertPolicy, statelessPolicy } from './policy.ts';
+import { createDynamoWaitingStore, type WaitingStore } from './waiting.ts';
 
 /** What a handler needs to scan and alert with (or without) cross-object state. */
 export type StateSetup =
@@ -23,6 +25,10 @@ export type StateSetup =
       policy: AlertPolicy;
       /** Pass to `scanObject(..., { contextStore })`. */
       contextStore: ContextStore;
+      /** In-flight claims of objects: a concurrent delivery backs off. */
+      claims: ObjectClaims;
+      /** Candidates waiting for context another object brings. */
+      waiting: WaitingStore;
     };
 
 /** DynamoDB table names: 3–255 of letters, digits, `_`, `-`, `.` (DynamoDB naming rules). */
@@ -83,6 +89,8 @@ export function createState(
       ttlSeconds,
     }),
     contextStore: createDynamoContextStore({ client: named, tableName, ttlSeconds }),
+    claims: createDynamoObjectClaims({ client: named, tableName }),
+    waiting: createDynamoWaitingStore({ client: named, tableName }),
   };
 }
 

@@ -1,13 +1,13 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
-  BatchWriteItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { ContextStore, StoredContext, StoredProcess } from '../engine/types.ts';
 import { mapLimit } from './concurrency.ts';
 import {
   backoffMs,
+  batchWriteAll,
   chunk,
   type DynamoSend,
   getNum,
@@ -22,7 +22,6 @@ import { StateRetryExhaustedError } from './errors.ts';
 import { CONTEXT_SK, hostPk, processPk } from './keys.ts';
 import {
   BATCH_GET_MAX_KEYS,
-  BATCH_WRITE_MAX_ITEMS,
   DEFAULT_TTL_DAYS,
   MAX_BATCH_ATTEMPTS,
   MAX_CONTEXT_ITEM_BYTES,
@@ -142,24 +141,7 @@ export function createDynamoContextStore(options: DynamoContextStoreOptions): Co
     return found;
   }
 
-  async function batchWrite(requests: WriteRequest[]): Promise<void> {
-    const parts = chunk(requests, BATCH_WRITE_MAX_ITEMS);
-    await mapLimit(parts, MAX_PARALLEL_BATCH_REQUESTS, async (part) => {
-      let pending: WriteRequest[] = part;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= MAX_BATCH_ATTEMPTS) {
-          throw new StateRetryExhaustedError(
-            `BatchWriteItem on ${tableName} left ${pending.length} items unprocessed after ${MAX_BATCH_ATTEMPTS} attempts`,
-          );
-        }
-        if (attempt > 0) await sleep(backoffMs(attempt));
-        const res = await client.send(
-          new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
-        );
-        pending = res.UnprocessedItems?.[tableName] ?? [];
-      }
-    });
-  }
+  const batchWrite = (requests: WriteRequest[]) => batchWriteAll(client, tableName, requests);
 
   return {
     async lookup(request) {

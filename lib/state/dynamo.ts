@@ -1,6 +1,19 @@
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { StateStoreError } from './errors.ts';
-import { BACKOFF_BASE_MS, BACKOFF_MAX_MS } from './limits.ts';
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  QueryCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { mapLimit } from './concurrency.ts';
+import { StateRetryExhaustedError, StateStoreError } from './errors.ts';
+import {
+  BACKOFF_BASE_MS,
+  BACKOFF_MAX_MS,
+  BATCH_WRITE_MAX_ITEMS,
+  MAX_BATCH_ATTEMPTS,
+  MAX_PARALLEL_BATCH_REQUESTS,
+} from './limits.ts';
 
 /** The one method the module uses: inject the real client, or a wrapper in fault-injection tests. */
 export type DynamoSend = Pick<DynamoDBClient, 'send'>;
@@ -73,4 +86,60 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/**
+ * Writes `requests` with BatchWriteItem, BATCH_WRITE_MAX_ITEMS per call and a few calls at once,
+ * sending back what DynamoDB left unprocessed (throttling) with backoff, at most
+ * MAX_BATCH_ATTEMPTS times; then throws StateRetryExhaustedError.
+ */
+export async function batchWriteAll(
+  client: DynamoSend,
+  tableName: string,
+  requests: WriteRequest[],
+): Promise<void> {
+  await mapLimit(
+    chunk(requests, BATCH_WRITE_MAX_ITEMS),
+    MAX_PARALLEL_BATCH_REQUESTS,
+    async (part) => {
+      let pending: WriteRequest[] = part;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= MAX_BATCH_ATTEMPTS) {
+          throw new StateRetryExhaustedError(
+            `BatchWriteItem on ${tableName} left ${pending.length} items unprocessed after ${MAX_BATCH_ATTEMPTS} attempts`,
+          );
+        }
+        if (attempt > 0) await sleep(backoffMs(attempt));
+        const res = await client.send(
+          new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
+        );
+        pending = res.UnprocessedItems?.[tableName] ?? [];
+      }
+    },
+  );
+}
+
+/** Every item of partition `pk`, strongly consistent, page by page. */
+export async function queryPartition(
+  client: DynamoSend,
+  tableName: string,
+  pk: string,
+): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const res = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':pk': str(pk) },
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    items.push(...(res.Items ?? []));
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return items;
 }

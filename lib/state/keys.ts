@@ -12,6 +12,7 @@
  * | alert window state | `alert#<hash(rule id, group key)>` | `window#<ISO window start>#<item no, 4 digits>` | `count` N, `firstSeen` N, `lastSeen` N (ms), `objects` SS (markers of the objects counted here), `sources` SS, `expiresAt` N; item 0000 also `ruleId`, `host`, `user`, `process`, `domain` S, `windowStart`, `windowMs` N, and once published `published` N (the count last published), `publishedAt` N (ms) |
  * | process context | `process#<Sysmon ProcessGuid or Falcon aid:pid>` | `context` | `image`, `originalFileName`, `parentImage`, `cmdLine`, `user` S (each when known), `urlHosts` L of S, `expiresAt` N |
  * | host context | `host#<Falcon aid>` | `context` | `hostname` S, `expiresAt` N |
+ * | object claim | `claim#<object marker>` | `claim` | `status` S (INPROGRESS, COMPLETED), `until` N (ms, the holder's deadline), `token` S, `objectId` S, `attempts` N, `expiresAt` N |
  *
  * The group key is hashed into the partition key so that any host/user/process/domain (up to the
  * 2048-byte key limit and beyond) keys safely; item 0000 keeps the readable fields for operators.
@@ -24,6 +25,10 @@ import type { GroupKey } from '../alert/types.ts';
 import { OBJECT_MARKER_CHARS } from './limits.ts';
 
 export const CONTEXT_SK = 'context';
+export const CLAIM_SK = 'claim';
+
+/** The in-flight claim of one object version (see claims.ts). */
+export const claimPk = (marker: string): string => `claim#${marker}`;
 
 export const processPk = (key: string): string => `process#${key}`;
 export const hostPk = (sensorId: string): string => `host#${sensorId}`;

@@ -78,5 +78,26 @@ export const DEFAULT_WINDOW_MINUTES = ENV.WINDOW_MINUTES.default;
 export const DEFAULT_THRESHOLD = ENV.THRESHOLD.default;
 export const DEFAULT_TTL_DAYS = ENV.STATE_TTL_DAYS.default;
 
+/**
+ * How long a completed object's claim is kept, in seconds: a delivery of the same object version
+ * within this time is recognised as done and skipped (Powertools idempotency's default, 1 hour).
+ * A later one is processed again, and the per-group markers still count it once.
+ */
+export const COMPLETED_CLAIM_TTL_SECONDS = 3_600;
+
+/**
+ * How long a candidate without its process context waits for it, in seconds: the reordering
+ * window. FDR delivers an export's files within minutes of each other, and a failed object is
+ * received again up to five times, a visibility timeout apart; six hours covers both with room.
+ * Past it the candidate is counted as expired (the sweep) and logged with what it lacked.
+ */
+export const WAITING_WINDOW_SECONDS = 6 * 3_600;
+
+/** How long an expired candidate's items stay for the sweep to count it, in seconds. */
+export const WAITING_GRACE_SECONDS = 24 * 3_600;
+
+/** Expired candidates named in the sweep's log line (the rest are counted). */
+export const MAX_EXPIRED_EXAMPLES = 20;
+
 export const MS_PER_MINUTE = 60_000;
 export const SECONDS_PER_DAY = 86_400;

@@ -57,12 +57,18 @@ export interface AlertPolicyInput {
 /** Decides which groups of an object become alerts, and whether each creates or updates a finding. */
 export interface AlertPolicy {
   decide(input: AlertPolicyInput): Promise<AlertDecision[]>;
+  /**
+   * True when `ack` is stored, so a retry of the object decides again without the alerts already
+   * acknowledged; false (stateless) when a retry re-sends every alert of the object.
+   */
+  readonly remembersPublished: boolean;
 }
 
 const noAck = async (): Promise<void> => {};
 
 /** No state: every group of every object is a new finding (per-object grouping, as before). */
 export const statelessPolicy: AlertPolicy = {
+  remembersPublished: false,
   decide: async ({ groups }) =>
     groups.map((group) => ({
       group,
@@ -218,7 +224,9 @@ export function createDynamoAlertPolicy(options: DynamoAlertPolicyOptions): Aler
       ':sources': { SS: [source] },
       ':first': num(g.firstSeen),
       ':last': num(g.lastSeen),
-      ':exp': num(Math.ceil((k.windowStart + windowMs) / 1000) + ttlSeconds),
+      // From when it is written, or the window's end if later: a backfill of old events must
+      // not write items (and their markers) that expire at once.
+      ':exp': num(Math.ceil(Math.max(k.windowStart + windowMs, now()) / 1000) + ttlSeconds),
       ':max': num(maxObjects),
     };
     const sets = [
@@ -387,6 +395,7 @@ export function createDynamoAlertPolicy(options: DynamoAlertPolicyOptions): Aler
   }
 
   return {
+    remembersPublished: true,
     async decide({ objectId, source, groups }) {
       if (objectId === '') throw new StateInputError('objectId must not be empty');
       const marker = objectMarker(objectId);

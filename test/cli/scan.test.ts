@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CSV_HEADER } from '../../lib/alert/index.ts';
 import { formatProgress, startProgress } from '../../lib/cli/progress.ts';
 import { falconNdjson, sysmonDns } from '../engine/fixtures.ts';
+import { dnsRequest } from '../helpers/falcon-records.ts';
 import { npmRun } from './run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'scan-cli-'));
@@ -36,6 +37,18 @@ describe('scan command', () => {
       ].join('\n'),
     );
     expect(out.stderr).toMatch(/a\.ndjson\.gz: falcon-fdr, \d+ bytes .*matched 2, groups 1/);
+  });
+
+  it('says how many candidates of a file lacked their process context', async () => {
+    // Prepare: a DNS request whose process record is in no file of the run
+    const f = write('dns-only.ndjson', `${dnsRequest('a1', '42', 'pastebin.com')}\n`);
+    // Act
+    const out = await npmRun('scan', ['--format', 'csv', f]);
+    // Assess
+    expect(out.code).toBe(0);
+    expect(out.stderr).toMatch(
+      /dns-only\.ndjson: falcon-fdr, .*groups 0, \d+ ms, 1 candidate\(s\) dropped for want of their process context/,
+    );
   });
 
   it('quotes fields per RFC 4180', async () => {

@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   createS3BatchHandler,
+  DEFAULT_MAX_ALERT_GROUPS,
   DEFAULT_MAX_QUARANTINE_BYTES,
   DEFAULT_MAX_QUARANTINE_RECORDS,
   DEFAULT_OBJECT_CONCURRENCY,
   loadConfig,
+  MAX_ALERT_GROUPS_LIMIT,
 } from '../../lib/pipeline/index.ts';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:t1102-alerts';
@@ -33,6 +35,7 @@ describe('Configuration from the environment', () => {
       maxQuarantineRecords: DEFAULT_MAX_QUARANTINE_RECORDS,
       maxQuarantineBytes: DEFAULT_MAX_QUARANTINE_BYTES,
       objectConcurrency: DEFAULT_OBJECT_CONCURRENCY,
+      maxAlertGroups: DEFAULT_MAX_ALERT_GROUPS,
       source: 'sysmon',
       aws: { region: undefined, endpoint: undefined, s3ForcePathStyle: false },
     });
@@ -49,9 +52,11 @@ describe('Configuration from the environment', () => {
       AWS_REGION: 'us-east-1',
       S3_FORCE_PATH_STYLE: 'true',
       SOURCE: 'falcon',
+      MAX_ALERT_GROUPS: '5000',
     });
 
     // Assess
+    expect(config.maxAlertGroups).toBe(5000);
     expect(config.quarantinePrefix).toBe('bad-records/');
     expect(config.maxQuarantineRecords).toBe(10);
     expect(config.maxQuarantineBytes).toBe(4096);
@@ -87,6 +92,11 @@ describe('Configuration from the environment', () => {
       { ALERT_TOPIC_ARN: TOPIC, OBJECT_CONCURRENCY: '0' },
       'OBJECT_CONCURRENCY must be a whole number',
     ],
+    [
+      { ALERT_TOPIC_ARN: TOPIC, MAX_ALERT_GROUPS: String(MAX_ALERT_GROUPS_LIMIT + 1) },
+      `MAX_ALERT_GROUPS must be a whole number of groups from 1 to ${MAX_ALERT_GROUPS_LIMIT}`,
+    ],
+    [{ ALERT_TOPIC_ARN: TOPIC, MAX_ALERT_GROUPS: '0' }, 'MAX_ALERT_GROUPS must be a whole number'],
     [{ ALERT_TOPIC_ARN: TOPIC, SOURCE: 'windows' }, 'SOURCE must be one of sysmon, falcon'],
     [
       { ALERT_TOPIC_ARN: TOPIC, SOURCE: 'falcon' },

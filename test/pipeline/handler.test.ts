@@ -14,6 +14,7 @@ import {
   MAX_SNS_MESSAGE_BYTES,
   type S3BatchHandler,
 } from '../../lib/pipeline/index.ts';
+import { S3_SLOW_DOWN, startFaultProxy } from '../helpers/fault-proxy.ts';
 import {
   csvFields,
   datasetFile,
@@ -223,7 +224,7 @@ describe('Functions: limits', () => {
 });
 
 describe('Functions: partial failure', () => {
-  it('reports only the message of a missing object and still publishes the good one', async () => {
+  it('does not retry a missing object (NoSuchKey is permanent) and still publishes the good one', async () => {
     // Prepare
     const good = await putObject(stack, 'sysmon/good one.xml.gz', sysmonBody());
     const missing = { bucket: stack.bucket, key: 'sysmon/vanished.xml.gz', size: 10, etag: 'e' };
@@ -234,21 +235,49 @@ describe('Functions: partial failure', () => {
     const alerts = await receiveAlerts(stack, { expected: 1 });
 
     // Assess
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-0' }] });
+    expect(response).toEqual({ batchItemFailures: [] });
     expect(alerts.map((a) => a.finding.unmapped.provenance[0]!.origin)).toEqual([
       `s3://${stack.bucket}/sysmon/good one.xml.gz`,
     ]);
   });
 
-  it('throws for a direct invocation whose object failed, so Lambda retries it', async () => {
-    // Prepare
-    const missing = { bucket: stack.bucket, key: 'sysmon/never there.xml', size: 10, etag: 'e' };
+  it('reports only the message of an object S3 fails to serve, and still publishes the good one', async () => {
+    // Prepare: every GetObject of one key answered 503 by the fault proxy.
+    const proxy = await startFaultProxy(stack.endpoint);
+    try {
+      const bad = await putObject(stack, 'sysmon/unavailable.xml.gz', sysmonBody());
+      const good = await putObject(stack, 'sysmon/served.xml.gz', sysmonBody());
+      proxy.add({
+        match: (r) => r.method === 'GET' && r.url.includes('unavailable'),
+        fault: S3_SLOW_DOWN,
+        times: Number.POSITIVE_INFINITY,
+      });
+      const handler = createS3BatchHandler({
+        source: 'sysmon',
+        env: { ...handlerEnv(stack), AWS_ENDPOINT_URL: proxy.endpoint },
+        logger: quietLogger(),
+        metrics: quietMetrics(),
+      });
+      const event = sqsBatch([JSON.stringify(s3EventFor(bad)), JSON.stringify(s3EventFor(good))]);
 
-    // Act
-    const run = handlers.sysmon(notificationFor('s3', missing));
+      // Act
+      const response = await handler(event);
+      const alerts = await receiveAlerts(stack, { expected: 1 });
 
-    // Assess
-    await expect(run).rejects.toBeInstanceOf(InvocationFailedError);
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-0' }] });
+      expect(alerts.map((a) => a.finding.unmapped.provenance[0]!.origin)).toEqual([
+        `s3://${stack.bucket}/sysmon/served.xml.gz`,
+      ]);
+
+      // Act: a direct invocation (not SQS) throws instead, so Lambda retries it
+      const direct = handler(notificationFor('s3', bad));
+
+      // Assess
+      await expect(direct).rejects.toBeInstanceOf(InvocationFailedError);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('fails a message that is not a notification, and only that one', async () => {

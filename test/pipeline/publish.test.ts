@@ -94,7 +94,7 @@ describe('Publishing: retries', () => {
     const result = await publisher.publish([message(10, 0), message(10, 1)]);
 
     // Assess
-    expect(result).toEqual({ published: 2, failures: [], requests: 3 });
+    expect(result).toEqual({ published: 2, accepted: [0, 1], failures: [], requests: 3 });
     expect(sns.calls).toEqual([
       ['alert-0', 'alert-1'],
       ['alert-0', 'alert-1'],
@@ -120,6 +120,7 @@ describe('Publishing: retries', () => {
 
     // Assess
     expect(result.published).toBe(2);
+    expect(result.accepted).toEqual([0, 1]);
     expect(sns.calls[1]).toEqual(['alert-1']);
   });
 
@@ -138,7 +139,7 @@ describe('Publishing: retries', () => {
     const result = await publisher.publish([message(10)]);
 
     // Assess
-    expect(result).toEqual({ published: 1, failures: [], requests: 2 });
+    expect(result).toEqual({ published: 1, accepted: [0], failures: [], requests: 2 });
   });
 
   it('gives up after the last attempt and reports the entries', async () => {
@@ -155,7 +156,7 @@ describe('Publishing: retries', () => {
     expect(sns.calls).toHaveLength(PUBLISH_MAX_ATTEMPTS);
     expect(result.published).toBe(0);
     expect(result.failures).toEqual([
-      { id: 'alert-0', code: 'Throttled', message: 'Throttled', retryable: true },
+      { id: 'alert-0', index: 0, code: 'Throttled', message: 'Throttled', retryable: true },
     ]);
   });
 

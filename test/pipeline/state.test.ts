@@ -111,7 +111,7 @@ describe('Functions with STATE_TABLE', () => {
 });
 
 describe('Functions with a STATE_TABLE that does not exist', () => {
-  it("fail the object at the state stage, naming the table, not the object's read", async () => {
+  it('fails the object at the stage that first needs the table (the claim), naming the table, not the object read', async () => {
     // Prepare
     const errors: Array<Record<string, unknown>> = [];
     const missing = createS3BatchHandler({
@@ -133,11 +133,11 @@ describe('Functions with a STATE_TABLE that does not exist', () => {
     // Assess
     expect(response.batchItemFailures).toHaveLength(1);
     expect(errors).toHaveLength(1);
-    expect(errors[0]!.stage).toBe('state');
+    expect(errors[0]!.stage).toBe('claim');
     const error = errors[0]!.error as Error;
     expect(error.name).toBe('StateStoreError');
     expect(error.message).toMatch(
-      /^state table no-such-table \(STATE_TABLE\): BatchGetItem failed: ResourceNotFoundException/,
+      /^state table no-such-table \(STATE_TABLE\): \w+ failed: ResourceNotFoundException/,
     );
     expect(error.message).not.toContain('reading failed');
   });

@@ -7,6 +7,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handlerEnv, localContext } from '../../lib/cli/local-stack.ts';
 import { createS3BatchHandler, type S3BatchHandler } from '../../lib/pipeline/index.ts';
+import { S3_SLOW_DOWN, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { datasetFile, type LocalStack, putObject, startTestStack } from '../helpers/fauxqs.ts';
 import { notificationFor, s3EventFor, sqsBatch } from '../helpers/notifications.ts';
 
@@ -115,6 +116,13 @@ describe('Telemetry: per object', () => {
       RecordsExcepted: 'Count',
       AlertGroups: 'Count',
       AlertsPublished: 'Count',
+      AlertsToResend: 'Count',
+      MatchesSummarized: 'Count',
+      MatchesDropped: 'Count',
+      ObjectsTakenOver: 'Count',
+      CandidatesWaiting: 'Count',
+      CandidatesDropped: 'Count',
+      CandidatesResolved: 'Count',
       ObjectDurationMs: 'Milliseconds',
       'Skipped-invalid-json': 'Count',
     });
@@ -129,26 +137,71 @@ describe('Telemetry: per object', () => {
       RecordsExcepted: 0,
       AlertGroups: 1,
       AlertsPublished: 1,
+      AlertsToResend: 0,
       'Skipped-invalid-json': 2,
     });
   });
 
-  it('logs a failed object as an error and counts it as failed', async () => {
+  it('logs a missing object as a warning and does not retry it (NoSuchKey is permanent)', async () => {
     // Prepare
     const missing = { bucket: stack.bucket, key: 'falcon/gone.ndjson', size: 3, etag: 'e' };
 
     // Act
-    const lines = await capture(() => handler(sqsBatch([JSON.stringify(s3EventFor(missing))])));
+    let response: unknown;
+    const lines = await capture(async () => {
+      response = await handler(sqsBatch([JSON.stringify(s3EventFor(missing))]));
+    });
 
     // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
     const [log] = logs(lines);
     expect(log).toMatchObject({
-      level: 'ERROR',
-      message: 'object failed',
-      stage: 'read',
+      level: 'WARN',
+      message: 'object does not exist; not retried',
       key: 'falcon/gone.ndjson',
     });
-    expect(JSON.stringify(log!.error)).toContain('does not exist');
-    expect(emf(lines)[0]).toMatchObject({ ObjectsProcessed: 1, ObjectsFailed: 1 });
+    expect(JSON.stringify(log!.error)).toContain('does not exist (NoSuchKey)');
+    expect(emf(lines)[0]).toMatchObject({ ObjectsProcessed: 1, ObjectsFailed: 0 });
+  });
+
+  it('logs a failed object as an error naming its stage and service, and counts it as failed', async () => {
+    // Prepare: S3 answers 503 to every GetObject of the object, through the fault proxy.
+    const proxy = await startFaultProxy(stack.endpoint);
+    try {
+      const object = await putObject(stack, 'falcon/unavailable.ndjson', '{}\n');
+      proxy.add({
+        match: (r) => r.method === 'GET' && r.url.includes('unavailable'),
+        fault: S3_SLOW_DOWN,
+        times: Number.POSITIVE_INFINITY,
+      });
+      const failing = createS3BatchHandler({
+        source: 'falcon',
+        env: { ...handlerEnv(stack), AWS_ENDPOINT_URL: proxy.endpoint },
+        logger: new Logger({ serviceName: 't1102-falcon', logLevel: 'INFO' }),
+        metrics: new Metrics({ namespace: 'T1102Detection', serviceName: 't1102-falcon' }),
+      });
+
+      // Act
+      let response: unknown;
+      const lines = await capture(async () => {
+        response = await failing(sqsBatch([JSON.stringify(s3EventFor(object))]));
+      });
+
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-0' }] });
+      const [log] = logs(lines);
+      expect(log).toMatchObject({
+        level: 'ERROR',
+        message: 'object failed at read',
+        stage: 'read',
+        failedService: 'S3',
+        key: 'falcon/unavailable.ndjson',
+        alertsToResend: 0,
+      });
+      expect(JSON.stringify(log!.error)).toContain('GetObject failed: SlowDown');
+      expect(emf(lines)[0]).toMatchObject({ ObjectsProcessed: 1, ObjectsFailed: 1 });
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -14,6 +14,8 @@ import { alertPk, windowSkPrefix } from '../../lib/state/keys.ts';
 
 export interface Dynalite {
   client: DynamoDBClient;
+  /** `http://127.0.0.1:<port>`. */
+  endpoint: string;
   /** Creates a fresh table (pk S hash, sk S range) and returns its name. */
   newTable(): Promise<string>;
   stop(): Promise<void>;
@@ -37,6 +39,7 @@ export async function startDynalite(): Promise<Dynalite> {
   });
   return {
     client,
+    endpoint: `http://127.0.0.1:${port}`,
     async newTable() {
       const tableName = `state-${randomUUID()}`;
       await createStateTable(client, tableName);

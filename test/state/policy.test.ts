@@ -1,3 +1,4 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFinding } from '../../lib/alert/index.ts';
 import { scanObject } from '../../lib/engine/index.ts';
@@ -12,6 +13,7 @@ import {
   StateInputError,
   statelessPolicy,
 } from '../../lib/state/index.ts';
+import { alertPk, windowSk } from '../../lib/state/keys.ts';
 import {
   DAY_MS,
   type Dynalite,
@@ -518,5 +520,47 @@ describe('Alert policy: event-time windows', () => {
 
     // Assess
     await expect(result).rejects.toBeInstanceOf(StateInputError);
+  });
+});
+
+describe('Alert policy: expiry', () => {
+  /** The `expiresAt` of a window's first item, read straight from the table. */
+  async function expiresAt(key: typeof KEY_A, windowStart: number): Promise<number> {
+    const res = await db.client.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: {
+          pk: { S: alertPk(RULE_ID, key) },
+          sk: { S: windowSk(new Date(windowStart).toISOString(), 0) },
+        },
+        ConsistentRead: true,
+      }),
+    );
+    return Number(res.Item?.expiresAt?.N);
+  }
+
+  it('dates the expiry of a backfill of old events from when it is written, not from the events', async () => {
+    // Prepare: events 30 days before "now", a TTL of 7 days.
+    const { a } = freshKeys();
+    const now = T0 + 30 * DAY_MS;
+    const policy = policyWith({ now: () => now, ttlSeconds: 7 * 86_400 });
+
+    // Act
+    await policy.decide({ objectId: 'backfill#1', source: 'sysmon', groups: [group(a, 1, T0)] });
+
+    // Assess
+    expect(await expiresAt(a, WINDOW_0)).toBe(Math.ceil(now / 1000) + 7 * 86_400);
+  });
+
+  it('keeps the expiry of a current window at the end of the window plus the TTL', async () => {
+    // Prepare
+    const { a } = freshKeys();
+    const policy = policyWith({ now: () => T0, ttlSeconds: 3_600 });
+
+    // Act
+    await policy.decide({ objectId: 'current#1', source: 'sysmon', groups: [group(a, 1, T0)] });
+
+    // Assess
+    expect(await expiresAt(a, WINDOW_0)).toBe((WINDOW_0 + DAY_MS) / 1000 + 3_600);
   });
 });
