@@ -22,7 +22,7 @@
  *
  * Run alone: `node --import tsx test/bench/generate.ts --source sysmon --mb 5 --seed 1 [--shape cwl]`.
  */
-import { createWriteStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
