@@ -330,8 +330,14 @@ async function main(): Promise<void> {
         : path === 'engine'
           ? `parsed ${fmt(f.recordsParsed ?? 0, 0)} of ${fmt(f.records, 0)} records`
           : '';
+    // A CloudWatch Logs record is an envelope of many events: events/s is the comparable rate.
+    const events = (path === 'naive' ? naiveBatch : main).manifest.events;
+    const eventRate =
+      events !== undefined && events !== f.records
+        ? `${note ? '; ' : ''}${fmt(events / f.seconds, 0)} events/s`
+        : '';
     console.log(
-      `${path.padEnd(8)}${fmt(f.seconds, 3).padStart(10)}${fmt(f.mibPerSecond, 1).padStart(10)}${fmt(f.recordsPerSecond, 0).padStart(14)}${fmt(f.peakRssMiB, 1).padStart(15)}${fmt(f.baselineRssMiB, 1).padStart(12)}  ${note}`,
+      `${path.padEnd(8)}${fmt(f.seconds, 3).padStart(10)}${fmt(f.mibPerSecond, 1).padStart(10)}${fmt(f.recordsPerSecond, 0).padStart(14)}${fmt(f.peakRssMiB, 1).padStart(15)}${fmt(f.baselineRssMiB, 1).padStart(12)}  ${note}${eventRate}`,
     );
   }
   if (o.runs > 1) {
