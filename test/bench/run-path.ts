@@ -60,6 +60,9 @@ async function main(): Promise<void> {
   let report: Omit<RunReport, 'seconds' | 'maxRssKiB' | 'baselineRssKiB'>;
   if (path === 'bound') {
     const shape = SOURCE_PLUGINS.find((p) => p.name === source);
+    if (shape?.format === 'binary') {
+      throw new Error(`--path bound splits text records; ${source} is a binary shape`);
+    }
     const bound = await splitRecords(input, shape ? { format: shape.format } : {});
     report = {
       path,
