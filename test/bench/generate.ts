@@ -17,16 +17,17 @@
  * carries the matches the contract makes of it, decided from the scenario (which branch holds,
  * the tier of the C2 host, written out in world.ts), never by running the rule on the output.
  *
- * Run alone: `node --import tsx test/bench/generate.ts --source sysmon --mb 5 --seed 1`.
+ * `shape` renders a Sysmon batch's events in another shape Sysmon reaches S3 in (NXLog, Winlogbeat,
+ * CloudWatch Logs via Firehose; shapes.ts): the same events, so the same oracle.
+ *
+ * Run alone: `node --import tsx test/bench/generate.ts --source sysmon --mb 5 --seed 1 [--shape cwl]`.
  */
-import { once } from 'node:events';
-import { createWriteStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createGzip } from 'node:zlib';
+import { openBatchWriter, WRITE_CHUNK_CHARS } from './batch-writer.ts';
 import type { Formatter, SimEvent } from './events.ts';
 import { FalconFormatter } from './falcon-format.ts';
 import { Rng, Weighted } from './prng.ts';
@@ -51,6 +52,7 @@ import {
   SPAWN_WIN,
   type SpawnSpec,
 } from './processes.ts';
+import { SHAPE_EXTENSIONS, SHAPES_VERSION, SYSMON_SHAPES, type SysmonShape } from './shapes.ts';
 import { SysmonFormatter, UNKNOWN_GUID } from './sysmon-format.ts';
 import {
   addressesOf,
@@ -80,14 +82,6 @@ export type BenchSource = 'falcon' | 'sysmon';
 export const GENERATOR_VERSION = 2;
 /** 1 "MB" of `--mb` is a MiB of uncompressed text. */
 export const BYTES_PER_MB = 1024 * 1024;
-/** Text handed to gzip per write: large enough to amortise the call, small enough to stream. */
-const WRITE_CHUNK_CHARS = 1024 * 1024;
-/** Uncompressed text queued for gzip before the generator waits for it to drain. */
-const GZIP_QUEUE_BYTES = 8 * 1024 * 1024;
-/** zlib output buffer size: fewer round trips between the pool thread and the main thread. */
-const GZIP_CHUNK_BYTES = 256 * 1024;
-/** gzip level the issue prescribes (the zlib default). */
-const GZIP_LEVEL = 6;
 /**
  * Probability that a record starts a planted attack. Each attack plants ~2 matching records, so
  * this default makes ~0.1 % of the records match, as the issue asks.
@@ -131,6 +125,11 @@ export interface GenerateOptions {
   dir?: string;
   /** Attacks per record (default DEFAULT_ATTACK_RATE); tests raise it to get matches from a few MiB. */
   attackRate?: number;
+  /**
+   * Sysmon only: write the events in this shape instead of XML. The batch holds the events (and
+   * the planted matches) of the XML batch of the same mb, seed and rate; `mb` still counts XML.
+   */
+  shape?: SysmonShape;
 }
 
 export interface PlantedGroup {
@@ -146,12 +145,18 @@ export type PlantedActions = Record<Scenario | 'linux', number>;
 export interface BatchManifest {
   generatorVersion: number;
   source: BenchSource;
+  /** The Sysmon shape the events are written in, when not the source's own format. */
+  shape?: SysmonShape;
+  shapesVersion?: number;
+  /** Shape batches: the simulation's events (the records of the XML batch). */
+  events?: number;
   mb: number;
   seed: number;
   attackRate: number;
   /** Uncompressed bytes written. */
   bytes: number;
   gzipBytes: number;
+  /** Records in the file's own framing (CloudWatch Logs envelopes for the cwl shape). */
   records: number;
   /** Records planted to match the rule. */
   plantedMatches: number;
@@ -173,10 +178,40 @@ export function batchFileName(
   mb: number,
   seed: number,
   attackRate = DEFAULT_ATTACK_RATE,
+  shape?: SysmonShape,
 ): string {
-  const ext = source === 'falcon' ? 'ndjson' : 'xml';
+  const ext = shape
+    ? `s${SHAPES_VERSION}.${SHAPE_EXTENSIONS[shape]}`
+    : source === 'falcon'
+      ? 'ndjson'
+      : 'xml';
   const rate = attackRate === DEFAULT_ATTACK_RATE ? '' : `-rate${attackRate}`;
   return `${source}-${mb}mb-seed${seed}${rate}-g${GENERATOR_VERSION}.${ext}.gz`;
+}
+
+/**
+ * The size the generator stops at: bytes of the source-format chunks a text file has handed to
+ * gzip plus the characters of the one being filled, counted as GzipTextFile counts them, so every
+ * rendering of a batch stops after the same event.
+ */
+class SizeMeter {
+  private bytes = 0;
+  private chunkChars = 0;
+  private chunkBytes = 0;
+
+  get size(): number {
+    return this.bytes + this.chunkChars;
+  }
+
+  add(text: string): void {
+    this.chunkChars += text.length;
+    this.chunkBytes += Buffer.byteLength(text);
+    if (this.chunkChars >= WRITE_CHUNK_CHARS) {
+      this.bytes += this.chunkBytes;
+      this.chunkChars = 0;
+      this.chunkBytes = 0;
+    }
+  }
 }
 
 /** Generates (or reuses) a batch. Streams: memory stays flat whatever `mb` is. */
@@ -192,7 +227,15 @@ export async function generateBatch(options: GenerateOptions): Promise<Generated
       `generateBatch needs mb > 0, an integer seed and 0 <= attackRate < 1 (got ${options.mb}, ${options.seed}, ${attackRate})`,
     );
   }
-  const path = join(dir, batchFileName(options.source, options.mb, options.seed, attackRate));
+  if (options.shape !== undefined && options.source !== 'sysmon') {
+    throw new RangeError(
+      `the ${options.shape} shape is a shape of Sysmon, not of ${options.source}`,
+    );
+  }
+  const path = join(
+    dir,
+    batchFileName(options.source, options.mb, options.seed, attackRate, options.shape),
+  );
   const manifestPath = `${path}.json`;
   if (existsSync(path) && existsSync(manifestPath)) {
     const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as BatchManifest;
@@ -201,47 +244,37 @@ export async function generateBatch(options: GenerateOptions): Promise<Generated
   await mkdir(dir, { recursive: true });
   const started = performance.now();
   const tmp = `${path}.${process.pid}.tmp`;
-  const gzip = createGzip({ level: GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES });
-  const done = pipeline(gzip, createWriteStream(tmp));
-  const sim = new Simulation(options.source, options.seed, attackRate);
+  const formatter = options.source === 'falcon' ? new FalconFormatter() : new SysmonFormatter();
+  const sim = new Simulation(options.source, options.seed, attackRate, formatter);
+  const writer = openBatchWriter(tmp, formatter, options.shape);
+  const meter = new SizeMeter();
   const target = options.mb * BYTES_PER_MB;
-  let bytes = 0;
-  let chunk = '';
-  const flush = async (): Promise<void> => {
-    bytes += Buffer.byteLength(chunk);
-    gzip.write(chunk);
-    chunk = '';
-    // Backpressure with a deeper queue than the stream's 16 KiB mark: gzip (on the libuv pool)
-    // works through a few chunks while the main thread generates the next ones.
-    if (gzip.writableLength > GZIP_QUEUE_BYTES) await once(gzip, 'drain');
-  };
+  let totals: { bytes: number; records: number };
   try {
-    while (bytes + chunk.length < target) {
-      chunk += sim.next();
-      if (chunk.length >= WRITE_CHUNK_CHARS) await flush();
+    // Past the target, finish the attacks in flight, so every planted match is in the file.
+    while (meter.size < target || sim.pending()) {
+      meter.add(writer.write(sim.next()));
+      const full = writer.wait();
+      if (full) await full;
     }
-    // Finish the attacks in flight, so every planted match is in the file.
-    while (sim.pending()) {
-      chunk += sim.next();
-      if (chunk.length >= WRITE_CHUNK_CHARS) await flush();
-    }
-    await flush();
-    gzip.end();
-    await done;
+    totals = await writer.end();
   } catch (error) {
-    gzip.destroy();
+    writer.destroy();
     await rm(tmp, { force: true });
     throw error;
   }
   const manifest: BatchManifest = {
     generatorVersion: GENERATOR_VERSION,
     source: options.source,
+    ...(options.shape === undefined
+      ? {}
+      : { shape: options.shape, shapesVersion: SHAPES_VERSION, events: sim.records }),
     mb: options.mb,
     seed: options.seed,
     attackRate,
-    bytes,
+    bytes: totals.bytes,
     gzipBytes: (await stat(tmp)).size,
-    records: sim.records,
+    records: totals.records,
     plantedMatches: sim.plantedMatches,
     groups: sim.plantedGroups(),
     actions: sim.actions,
@@ -455,7 +488,6 @@ class Simulation {
   };
   private readonly firstPlans = [...FIRST_PLANS];
   private readonly rng: Rng;
-  private readonly formatter: Formatter;
   private readonly hosts: Host[];
   private readonly winHosts: Host[];
   private readonly compromised: Host[];
@@ -469,9 +501,10 @@ class Simulation {
     private readonly source: BenchSource,
     seed: number,
     private readonly attackRate: number,
+    /** The source's formatter: the time each record carries (the oracle's first/last seen). */
+    private readonly formatter: Formatter,
   ) {
     this.rng = new Rng(seed);
-    this.formatter = source === 'falcon' ? new FalconFormatter() : new SysmonFormatter();
     const all = makeHosts(this.rng);
     this.hosts = source === 'falcon' ? all : all.filter((h) => h.platform === 'Win');
     this.winHosts = this.hosts.filter((h) => h.platform === 'Win');
@@ -492,13 +525,13 @@ class Simulation {
     return this.schedule.size > 0;
   }
 
-  /** The next record of the batch. */
-  next(): string {
+  /** The next event of the batch (counted in the oracle when planted). */
+  next(): SimEvent {
     while (this.schedule.peekDue() > this.records) this.produce();
     const event = this.schedule.pop();
     this.records++;
     if (event.matches !== undefined) this.count(event);
-    return this.formatter.render(event);
+    return event;
   }
 
   plantedGroups(): PlantedGroup[] {
@@ -1097,13 +1130,18 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       dir: { type: 'string' },
       'attack-rate': { type: 'string' },
+      shape: { type: 'string' },
     },
   });
   const source = values.source;
   if (source !== 'falcon' && source !== 'sysmon')
     throw new Error(`--source must be falcon or sysmon, not ${source}`);
+  const shape = values.shape;
+  if (shape !== undefined && !(SYSMON_SHAPES as readonly string[]).includes(shape))
+    throw new Error(`--shape must be one of ${SYSMON_SHAPES.join(', ')}, not ${shape}`);
   const batch = await generateBatch({
     source,
+    ...(shape !== undefined ? { shape: shape as SysmonShape } : {}),
     mb: Number(values.mb),
     seed: Number(values.seed),
     ...(values.dir !== undefined ? { dir: values.dir } : {}),

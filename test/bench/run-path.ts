@@ -3,14 +3,17 @@
  * reports (getrusage maxRSS) belongs to that path alone. Prints one JSON line (RunReport) on
  * stdout; bench.ts starts it and reads it.
  *
- *   node --import tsx test/bench/run-path.ts --path engine|naive|bound --file F --source falcon|sysmon
+ *   node --import tsx test/bench/run-path.ts --path engine|naive|bound --file F --source NAME
+ *
+ * NAME is `auto`, a family or a shape of lib/sources; for a shape, the bound splits with that
+ * shape's framing instead of sniffing one.
  */
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AlertGroup } from '../../lib/alert/types.ts';
 import { READ_CHUNK_BYTES, scanObject, splitRecords } from '../../lib/engine/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
-import { SOURCE_PLUGINS } from '../../lib/sources/index.ts';
+import { isSourceName, SOURCE_PLUGINS } from '../../lib/sources/index.ts';
 
 export type BenchPath = 'engine' | 'naive' | 'bound';
 
@@ -48,9 +51,7 @@ async function main(): Promise<void> {
     throw new Error(`--path must be engine, naive or bound, not ${path}`);
   }
   if (!file) throw new Error('--file is required');
-  if (source !== 'auto' && source !== 'falcon' && source !== 'sysmon') {
-    throw new Error(`--source must be auto, falcon or sysmon, not ${source}`);
-  }
+  if (!isSourceName(source)) throw new Error(`--source: no source is named ${source}`);
   const rule = defaultRule();
   const baselineRssKiB = Math.round(process.memoryUsage.rss() / KIB);
   // The same read size for every path, so only the processing differs.
@@ -58,7 +59,11 @@ async function main(): Promise<void> {
   const started = performance.now();
   let report: Omit<RunReport, 'seconds' | 'maxRssKiB' | 'baselineRssKiB'>;
   if (path === 'bound') {
-    const bound = await splitRecords(input);
+    const shape = SOURCE_PLUGINS.find((p) => p.name === source);
+    if (shape?.format === 'binary') {
+      throw new Error(`--path bound splits text records; ${source} is a binary shape`);
+    }
+    const bound = await splitRecords(input, shape ? { format: shape.format } : {});
     report = {
       path,
       file,
