@@ -18,6 +18,7 @@ import { type AlertPolicy, statelessAlertPolicy } from './policy.ts';
 import { createObjectProcessor, type ObjectOutcome } from './processor.ts';
 import { AlertPublisher, type PublishOptions, type SnsPublisher } from './publish.ts';
 import type { S3Writer } from './quarantine.ts';
+import { createAlertSinks, loadSinkConfig, type SinkClients } from './sinks/index.ts';
 import { METRICS_NAMESPACE, type PipelineLogger, type PipelineMetrics } from './telemetry.ts';
 
 export interface S3BatchHandlerOptions {
@@ -38,6 +39,8 @@ export interface S3BatchHandlerOptions {
   /** The engine's bounds; defaults to lib/engine/limits.ts (tests lower them). */
   scanLimits?: Partial<ScanLimits>;
   publish?: PublishOptions;
+  /** EventBridge and Security Hub clients for the optional alert routes (tests). */
+  sinks?: Pick<SinkClients, 'eventBridge' | 'securityHub'>;
   now?: () => Date;
 }
 
@@ -118,7 +121,17 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
     source,
     rule,
     s3,
-    publisher: new AlertPublisher(sns, config.alertTopicArn, options.publish),
+    publisher: createAlertSinks(
+      new AlertPublisher(sns, config.alertTopicArn, options.publish),
+      loadSinkConfig(env),
+      {
+        region: config.aws.region,
+        endpoint: config.aws.endpoint,
+        eventBridgeEndpoint: env.AWS_ENDPOINT_URL_EVENTBRIDGE,
+        securityHubEndpoint: env.AWS_ENDPOINT_URL_SECURITYHUB,
+        ...options.sinks,
+      },
+    ),
     policy: options.policy ?? stateful?.policy ?? statelessAlertPolicy,
     ...(stateful ? { windowMs: stateful.windowMs, contextStore: stateful.contextStore } : {}),
     ...(options.scanLimits ? { scanLimits: options.scanLimits } : {}),
