@@ -2,6 +2,9 @@ import { ConfigError } from '../pipeline/errors.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** POWERTOOLS_SERVICE_NAME of the poller when the environment names none. */
+export const FDR_SERVICE_NAME = 't1102-fdr';
+
 /** Where copies land in this stack's bucket: under the Falcon prefix, so the falcon function scans them. */
 export const DEFAULT_DESTINATION_PREFIX = 'falcon/fdr/';
 /**

@@ -9,7 +9,7 @@ import {
   type PipelineLogger,
   type PipelineMetrics,
 } from '../pipeline/telemetry.ts';
-import { type FdrConfig, loadFdrConfig } from './config.ts';
+import { FDR_SERVICE_NAME, type FdrConfig, loadFdrConfig } from './config.ts';
 import type { S3Head, S3Put } from './copy.ts';
 import { createFdrPoller, type FdrRunSummary, type FdrSource } from './poller.ts';
 import {
@@ -18,9 +18,6 @@ import {
   type SecretReader,
   secretsManagerReader,
 } from './secret.ts';
-
-/** POWERTOOLS_SERVICE_NAME of the poller when the environment names none. */
-export const FDR_SERVICE_NAME = 't1102-fdr';
 
 export interface FdrHandlerOptions {
   /** Defaults to process.env. */

@@ -4,6 +4,7 @@ export {
   DEFAULT_FDR_OBJECT_CONCURRENCY,
   DEFAULT_FDR_VISIBILITY_TIMEOUT_SECONDS,
   DEFAULT_MAX_MESSAGES_PER_RUN,
+  FDR_SERVICE_NAME,
   loadFdrConfig,
   MAX_FDR_OBJECT_CONCURRENCY,
   MAX_FDR_VISIBILITY_TIMEOUT_SECONDS,
@@ -21,7 +22,8 @@ export {
 } from './copy.ts';
 export { FdrCopyError, FdrError, FdrSecretError } from './errors.ts';
 export type { FdrHandler, FdrHandlerOptions } from './handler.ts';
-export { createFdrHandler, FDR_SERVICE_NAME } from './handler.ts';
+export { createFdrHandler } from './handler.ts';
+export { FDR_METRIC } from './metrics.ts';
 export type {
   FdrPollerDeps,
   FdrRunSummary,
@@ -31,7 +33,6 @@ export type {
 } from './poller.ts';
 export {
   createFdrPoller,
-  FDR_METRIC,
   MAX_RECEIVE_BATCH,
   RECEIVE_CUTOFF_SHARE,
   RECEIVE_WAIT_SECONDS,

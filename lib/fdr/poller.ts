@@ -11,6 +11,7 @@ import type { PipelineLogger, PipelineMetrics } from '../pipeline/telemetry.ts';
 import { mapLimit } from '../state/concurrency.ts';
 import type { FdrConfig } from './config.ts';
 import { type CopyOutcome, copyWithRetries, type S3Head, type S3Put } from './copy.ts';
+import { FDR_METRIC } from './metrics.ts';
 import type { FdrCredentials, SecretReader } from './secret.ts';
 
 /** SQS returns at most 10 messages per ReceiveMessage. */
@@ -22,18 +23,6 @@ export const MAX_RECEIVE_BATCH = 10;
 export const RECEIVE_WAIT_SECONDS = 1;
 /** No new receive once less than this share of the invocation's time is left for the copies. */
 export const RECEIVE_CUTOFF_SHARE = 0.5;
-
-/** EMF metric names of the poller (service t1102-fdr). */
-export const FDR_METRIC = {
-  messagesReceived: 'FdrMessagesReceived',
-  messagesDeleted: 'FdrMessagesDeleted',
-  messagesKept: 'FdrMessagesKept',
-  objectsCopied: 'FdrObjectsCopied',
-  objectsSkipped: 'FdrObjectsSkipped',
-  objectsMissing: 'FdrObjectsMissing',
-  objectsFailed: 'FdrObjectsFailed',
-  bytesCopied: 'FdrBytesCopied',
-} as const;
 
 export interface SqsClientLike {
   send(command: ReceiveMessageCommand): Promise<ReceiveMessageCommandOutput>;
