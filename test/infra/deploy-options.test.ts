@@ -274,6 +274,40 @@ describe('Existing buckets: S3 event notifications', () => {
   });
 });
 
+describe('Context: the new options', () => {
+  const read = (context: Record<string, unknown>) => () => readPipelineConfig(new App({ context }));
+
+  it('defaults to 3 per queue, a 24-hour no-data alarm, a one-year log retention, no route and no poller', () => {
+    // Act
+    const config = read({})();
+
+    // Assess
+    expect(config).toMatchObject({
+      maxConcurrency: 3,
+      noDataHours: 24,
+      logRetentionDays: 365,
+      existingBuckets: [],
+      fdr: undefined,
+      alertEventBus: undefined,
+      securityHub: false,
+    });
+  });
+
+  it.each([
+    ['maxConcurrency', '1'],
+    ['maxConcurrency', '1001'],
+    ['noDataHours', '169'],
+    ['fdrScheduleMinutes', '61'],
+    ['alertEventBus', 'bus with spaces'],
+    ['securityHub', 'yes'],
+    ['fdrQueueUrl', 'http://sqs.us-west-1.amazonaws.com/292230061137/q'],
+    ['fdrSecretName', 'has spaces'],
+  ])('rejects %s=%s, naming the key', (key, value) => {
+    expect(read({ [key]: value })).toThrow(InvalidContextError);
+    expect(read({ [key]: value })).toThrow(new RegExp(`"${key}"`));
+  });
+});
+
 describe('Existing buckets: context', () => {
   const read = (value: unknown) => () => {
     const app = new App({ context: { existingBuckets: value } });

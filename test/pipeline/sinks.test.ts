@@ -22,9 +22,16 @@ import {
   FINDING_EVENT_SOURCE,
   fanOut,
   loadSinkConfig,
+  MAX_ASFF_DESCRIPTION_CHARS,
+  MAX_ASFF_TITLE_CHARS,
+  MAX_IMPORT_FINDING_BYTES,
   MAX_IMPORT_FINDINGS,
+  MAX_PUT_EVENTS_BYTES,
   MAX_PUT_EVENTS_ENTRIES,
+  packEntries,
   SecurityHubSink,
+  SINK_MAX_ATTEMPTS,
+  toAsff,
 } from '../../lib/pipeline/sinks/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
 import {
@@ -201,6 +208,88 @@ describe('Alert routes: EventBridge', () => {
       ['alert-0', 'ResourceNotFoundException', false],
       ['alert-1', 'ResourceNotFoundException', false],
     ]);
+  });
+});
+
+describe('Alert routes: bounds', () => {
+  it('packs entries by count and by bytes, never splitting an entry', () => {
+    // Prepare
+    const entries = [5, 5, 5, 9, 1].map((bytes, i) => ({ id: `alert-${i}`, item: bytes }));
+
+    // Act
+    const batches = packEntries(entries, (e) => e.item, 3, 10);
+
+    // Assess
+    expect(batches.map((b) => b.map((e) => e.item))).toEqual([[5, 5], [5], [9, 1]]);
+    expect(MAX_PUT_EVENTS_BYTES).toBe(256 * 1024);
+  });
+
+  it('gives up on an entry still throttled after SINK_MAX_ATTEMPTS requests, as a retryable failure', async () => {
+    // Prepare
+    server.on('AWSEvents.PutEvents', ({ body }) => ({
+      body: {
+        FailedEntryCount: 1,
+        Entries: (body.Entries as unknown[]).map(() => ({
+          ErrorCode: 'ThrottlingException',
+          ErrorMessage: 'Rate exceeded',
+        })),
+      },
+    }));
+    const sink = new EventBridgeSink(
+      new EventBridgeClient({ ...client, endpoint: server.endpoint }),
+      BUS,
+      noWait,
+    );
+
+    // Act
+    const result = await sink.publish([alert()]);
+
+    // Assess
+    expect(SINK_MAX_ATTEMPTS).toBe(5);
+    expect(putEvents()).toHaveLength(SINK_MAX_ATTEMPTS);
+    expect(result.failures).toEqual([
+      { id: 'alert-0', code: 'ThrottlingException', message: 'Rate exceeded', retryable: true },
+    ]);
+  });
+
+  it("cuts ASFF title and description to Security Hub's limits", () => {
+    // Prepare
+    const finding = {
+      ...alert().finding,
+      finding_info: {
+        ...alert().finding.finding_info,
+        title: 'T'.repeat(5_000),
+        desc: 'D'.repeat(5_000),
+      },
+    };
+
+    // Act
+    const asff = toAsff(finding, { productArn: PRODUCT_ARN, accountId: ACCOUNT, now: new Date(0) });
+
+    // Assess
+    expect(asff.Title?.length).toBe(MAX_ASFF_TITLE_CHARS);
+    expect(asff.Description?.length).toBe(MAX_ASFF_DESCRIPTION_CHARS);
+  });
+
+  it('fails an alert whose ASFF finding is over 240 KB without sending it', async () => {
+    // Prepare: a process path no real host has, longer than Security Hub takes.
+    const big = alert();
+    big.finding.actor.process.file.path = 'C:\\'.padEnd(MAX_IMPORT_FINDING_BYTES + 1, 'x');
+    const sink = new SecurityHubSink(
+      new SecurityHubClient({ ...client, endpoint: server.endpoint }),
+      PRODUCT_ARN,
+      noWait,
+    );
+
+    // Act
+    const result = await sink.publish([big, alert('ok.example')]);
+
+    // Assess
+    expect(result.published).toBe(1);
+    expect(result.failures.map((f) => [f.id, f.code, f.retryable])).toEqual([
+      ['alert-0', 'FindingTooLarge', false],
+    ]);
+    expect(imports().flatMap(findingsOf)).toHaveLength(1);
   });
 });
 
