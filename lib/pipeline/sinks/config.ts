@@ -1,6 +1,5 @@
+import { type Env, envReader } from '../env.ts';
 import { ConfigError } from '../errors.ts';
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html:
 // EventBusName is a name or an ARN (a bus in another account is named by its ARN).
@@ -23,7 +22,7 @@ export interface SinkConfig {
 /** Reads the routes from the environment at cold start; ConfigError names every problem. */
 export function loadSinkConfig(env: Env): SinkConfig {
   const problems: string[] = [];
-  const get = (name: string): string | undefined => env[name]?.trim() || undefined;
+  const { get } = envReader(env, problems);
   const eventBus = get('ALERT_EVENT_BUS');
   if (eventBus !== undefined && !EVENT_BUS_NAME.test(eventBus) && !EVENT_BUS_ARN.test(eventBus)) {
     problems.push(`ALERT_EVENT_BUS is not an event bus name or ARN: ${JSON.stringify(eventBus)}`);

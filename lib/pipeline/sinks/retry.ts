@@ -1,5 +1,5 @@
 import type { PublishFailure } from '../errors.ts';
-import { isRetryableError, type PublishResult } from '../publish.ts';
+import { isRetryableError, type PublishOptions, type PublishResult } from '../publish.ts';
 
 /** Attempts per entry (the first and the retries) when a sink throttles or fails on its side. */
 export const SINK_MAX_ATTEMPTS = 5;
@@ -7,15 +7,8 @@ export const SINK_MAX_ATTEMPTS = 5;
 export const SINK_BASE_DELAY_MS = 100;
 export const SINK_MAX_DELAY_MS = 5_000;
 
-export interface SinkRetryOptions {
-  maxAttempts?: number;
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  /** Injected by tests to avoid real waits; defaults to setTimeout. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Uniform in [0, 1); defaults to Math.random. */
-  random?: () => number;
-}
+/** The same knobs as SNS publishing: attempts, backoff, and injectable sleep and randomness. */
+export type SinkRetryOptions = PublishOptions;
 
 /** One entry of a batch API call: `id` is stable across retries (`alert-<index>`). */
 export interface SinkEntry<T> {
