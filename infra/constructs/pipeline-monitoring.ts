@@ -356,6 +356,37 @@ export class PipelineMonitoring extends Construct {
           height: WIDGET_HEIGHT,
         }),
       ],
+      ...(props.fdr === undefined ? [] : [this.fdrWidgets(props.fdr, graph, half)]),
+    ];
+  }
+
+  /** The FDR poller's row: what each minute's runs did with messages and files. */
+  private fdrWidgets(
+    fdr: HouseFunction,
+    graph: (title: string, left: IMetric[], width: number) => GraphWidget,
+    width: number,
+  ): IWidget[] {
+    const m = (name: string, label: string) => fdr.metric(name, { label });
+    return [
+      graph(
+        'FDR messages / min',
+        [
+          m(FDR_METRIC.messagesReceived, 'received'),
+          m(FDR_METRIC.messagesDeleted, 'deleted'),
+          m(FDR_METRIC.messagesKept, 'kept for retry'),
+        ],
+        width,
+      ),
+      graph(
+        'FDR files / min',
+        [
+          m(FDR_METRIC.objectsCopied, 'copied'),
+          m(FDR_METRIC.objectsSkipped, 'already copied'),
+          m(FDR_METRIC.objectsFailed, 'failed'),
+          m(FDR_METRIC.objectsMissing, 'lost (gone from CrowdStrike)'),
+        ],
+        width,
+      ),
     ];
   }
 }

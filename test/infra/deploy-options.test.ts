@@ -430,6 +430,22 @@ describe('CrowdStrike FDR poller', () => {
     expect(Object.keys(alarms(defaults.template)).some((n) => n.includes('Fdr'))).toBe(false);
   });
 
+  it('charts its messages and files on the dashboard', () => {
+    // Act
+    const body = (t: Template) =>
+      JSON.stringify(
+        Object.values(resourcesOfType(t, 'AWS::CloudWatch::Dashboard')).map(
+          (d) => props(d).DashboardBody,
+        ),
+      );
+
+    // Assess
+    for (const metric of ['FdrMessagesDeleted', 'FdrObjectsCopied', 'FdrObjectsMissing']) {
+      expect(body(everything.template)).toContain(metric);
+      expect(body(defaults.template)).not.toContain(metric);
+    }
+  });
+
   it('needs both fdrQueueUrl and fdrSecretName', () => {
     expect(synthesisFailure({ context: { fdrQueueUrl: FDR_QUEUE } })).toMatch(/fdrSecretName/);
   });
