@@ -33,7 +33,29 @@ export const DEFAULT_BATCH_SIZE = 5;
 /** SQS event sources take at most 10 messages per batch without a batching window. */
 export const MAX_BATCH_SIZE = 10;
 
-export const DEFAULT_LOG_RETENTION_DAYS = 90;
+/** Control Tower's proactive rule CT.CLOUDWATCH.PR.2 asks for at least a year. */
+export const DEFAULT_LOG_RETENTION_DAYS = 365;
+/** Below this the Control Tower rule is acknowledged as the operator's choice. */
+export const MIN_COMPLIANT_LOG_RETENTION_DAYS = 365;
+
+/**
+ * Concurrent invocations per queue, by default. A new account may have a concurrency quota of 10,
+ * where reserved concurrency cannot be granted at all; capping each event source instead keeps
+ * both sources, the FDR poller and CDK's helper within it.
+ */
+export const DEFAULT_MAX_CONCURRENCY = 3;
+/** Lambda's bounds for an SQS event source's maximum concurrency. */
+export const MIN_MAX_CONCURRENCY = 2;
+export const MAX_MAX_CONCURRENCY = 1000;
+
+/** A source with no object processed for this many hours raises its "no data" alarm. */
+export const DEFAULT_NO_DATA_HOURS = 24;
+/** CloudWatch evaluates hourly alarms over at most seven days. */
+export const MAX_NO_DATA_HOURS = 7 * 24;
+
+/** The FDR poller runs this often by default: FDR files wait minutes, not hours. */
+export const DEFAULT_FDR_SCHEDULE_MINUTES = 1;
+export const MAX_FDR_SCHEDULE_MINUTES = 60;
 /** The retention values CloudWatch Logs accepts (RetentionInDays). */
 export const ALLOWED_LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
@@ -84,7 +106,37 @@ export const CONTEXT_KEYS = {
   threshold: 'threshold',
   stateTtlDays: 'stateTtlDays',
   exceptionsKey: 'exceptionsKey',
+  maxConcurrency: 'maxConcurrency',
+  noDataHours: 'noDataHours',
+  existingBuckets: 'existingBuckets',
+  fdrQueueUrl: 'fdrQueueUrl',
+  fdrSecretName: 'fdrSecretName',
+  fdrScheduleMinutes: 'fdrScheduleMinutes',
+  alertEventBus: 'alertEventBus',
+  securityHub: 'securityHub',
 } as const;
+
+/** How an existing bucket tells the pipeline about new objects. */
+export type BucketDelivery = 'eventbridge' | 's3';
+
+/** A bucket the stack does not own whose objects the functions read in place. */
+export interface ExistingBucket {
+  readonly name: string;
+  /** The bucket owner's account; undefined means this stack's account. */
+  readonly account: string | undefined;
+  /** Key prefix (ending in `/`) to the source whose function reads it. */
+  readonly prefixes: Readonly<Record<string, DetectionSource>>;
+  /** The bucket's SSE-KMS key, when it has one; the functions get kms:Decrypt through S3. */
+  readonly kmsKeyArn: string | undefined;
+  readonly delivery: BucketDelivery;
+}
+
+/** CrowdStrike's FDR feed, copied into the stack's bucket by the poller. */
+export interface FdrFeed {
+  readonly queueUrl: string;
+  readonly secretName: string;
+  readonly scheduleMinutes: number;
+}
 
 export interface PipelineConfig {
   readonly stackName: string;
@@ -109,6 +161,16 @@ export interface PipelineConfig {
   readonly stateTtlDays: number;
   /** Key, in the stack's bucket, of the deployment's exceptions file (none by default). */
   readonly exceptionsKey: string | undefined;
+  /** Maximum concurrent invocations per queue's event source. */
+  readonly maxConcurrency: number;
+  /** Hours without a processed object before a source's "no data" alarm; 0 turns it off. */
+  readonly noDataHours: number;
+  readonly existingBuckets: readonly ExistingBucket[];
+  /** Undefined: no poller. */
+  readonly fdr: FdrFeed | undefined;
+  /** An EventBridge bus name or ARN findings are put on; undefined: no EventBridge route. */
+  readonly alertEventBus: string | undefined;
+  readonly securityHub: boolean;
 }
 
 // Deliberately loose: SNS does the real validation by sending a confirmation mail; this only
@@ -118,6 +180,16 @@ const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 // S3 keys are free-form, but a prefix that the console and CLI show as a folder keeps it readable.
 const PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*\/$/;
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const ACCOUNT_PATTERN = /^\d{12}$/;
+const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html
+const QUEUE_URL_PATTERN = /^https:\/\/[^/\s]+\/\d{12}\/[A-Za-z0-9_-]{1,80}$/;
+// Secrets Manager names: letters, digits and /_+=.@- , at most 512 characters.
+const SECRET_NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const EVENT_BUS_PATTERN =
+  /^([/.\-_A-Za-z0-9]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[/.\-_A-Za-z0-9]{1,256})$/;
 
 /** Reads and validates the app's context; every value has a default except the optional ones. */
 export function readPipelineConfig(scope: IConstruct): PipelineConfig {
@@ -194,6 +266,25 @@ export function readPipelineConfig(scope: IConstruct): PipelineConfig {
     threshold: readEnvBounded(CONTEXT_KEYS.threshold, raw, 'THRESHOLD'),
     stateTtlDays: readEnvBounded(CONTEXT_KEYS.stateTtlDays, raw, 'STATE_TTL_DAYS'),
     exceptionsKey: readExceptionsKey(raw(CONTEXT_KEYS.exceptionsKey), quarantinePrefix),
+    maxConcurrency:
+      readInteger(
+        CONTEXT_KEYS.maxConcurrency,
+        raw(CONTEXT_KEYS.maxConcurrency),
+        MIN_MAX_CONCURRENCY,
+        MAX_MAX_CONCURRENCY,
+      ) ?? DEFAULT_MAX_CONCURRENCY,
+    noDataHours:
+      readInteger(CONTEXT_KEYS.noDataHours, raw(CONTEXT_KEYS.noDataHours), 0, MAX_NO_DATA_HOURS) ??
+      DEFAULT_NO_DATA_HOURS,
+    existingBuckets: readExistingBuckets(raw(CONTEXT_KEYS.existingBuckets), quarantinePrefix),
+    fdr: readFdrFeed(raw),
+    alertEventBus: readPattern(
+      CONTEXT_KEYS.alertEventBus,
+      raw(CONTEXT_KEYS.alertEventBus),
+      EVENT_BUS_PATTERN,
+      'an event bus name or ARN',
+    ),
+    securityHub: readBoolean(CONTEXT_KEYS.securityHub, raw(CONTEXT_KEYS.securityHub)) ?? false,
   };
 }
 
@@ -310,4 +401,121 @@ function readRemovalMode(value: unknown): RemovalMode {
     CONTEXT_KEYS.removalPolicy,
     `expected "retain" or "destroy", got ${JSON.stringify(value)}`,
   );
+}
+
+/**
+ * `existingBuckets`: a JSON array (a string on the command line, an array in cdk.json) of
+ * `{"name", "account"?, "prefixes": {"<prefix>/": "sysmon"|"falcon"}, "kmsKeyArn"?, "delivery"?}`.
+ */
+function readExistingBuckets(value: unknown, quarantinePrefix: string): ExistingBucket[] {
+  const key = CONTEXT_KEYS.existingBuckets;
+  if (isUnset(value)) return [];
+  let list: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      list = JSON.parse(value);
+    } catch {
+      throw new InvalidContextError(key, 'expected a JSON array of buckets');
+    }
+  }
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new InvalidContextError(key, 'expected a non-empty JSON array of buckets');
+  }
+  const names = new Set<string>();
+  return list.map((entry, i) => {
+    const bucket = readExistingBucket(`${key}[${i}]`, entry, quarantinePrefix);
+    if (names.has(bucket.name)) {
+      throw new InvalidContextError(key, `bucket "${bucket.name}" is listed twice`);
+    }
+    names.add(bucket.name);
+    return bucket;
+  });
+}
+
+const EXISTING_BUCKET_KEYS = new Set(['name', 'account', 'prefixes', 'kmsKeyArn', 'delivery']);
+
+function readExistingBucket(key: string, entry: unknown, quarantinePrefix: string): ExistingBucket {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    throw new InvalidContextError(key, 'expected an object with "name" and "prefixes"');
+  }
+  const e = entry as Record<string, unknown>;
+  const unknown = Object.keys(e).filter((k) => !EXISTING_BUCKET_KEYS.has(k));
+  if (unknown.length > 0) {
+    throw new InvalidContextError(key, `unknown field(s) ${unknown.join(', ')}`);
+  }
+  const name = readPattern(`${key}.name`, e.name, BUCKET_NAME_PATTERN, 'a bucket name');
+  if (name === undefined) throw new InvalidContextError(`${key}.name`, 'is required');
+  const prefixes = e.prefixes;
+  if (typeof prefixes !== 'object' || prefixes === null || Object.keys(prefixes).length === 0) {
+    throw new InvalidContextError(
+      `${key}.prefixes`,
+      'expected {"<prefix>/": "sysmon" | "falcon", ...}',
+    );
+  }
+  for (const [prefix, source] of Object.entries(prefixes)) {
+    readPattern(
+      `${key}.prefixes`,
+      prefix,
+      PREFIX_PATTERN,
+      'key prefixes such as "windows/sysmon/"',
+    );
+    if (!(SOURCES as readonly unknown[]).includes(source)) {
+      throw new InvalidContextError(
+        `${key}.prefixes`,
+        `"${prefix}" maps to ${JSON.stringify(source)}, not ${SOURCES.join(' or ')}`,
+      );
+    }
+    if (prefix.startsWith(quarantinePrefix)) {
+      throw new InvalidContextError(
+        `${key}.prefixes`,
+        `"${prefix}" is under the quarantine prefix`,
+      );
+    }
+  }
+  const delivery = e.delivery ?? 'eventbridge';
+  if (delivery !== 'eventbridge' && delivery !== 's3') {
+    throw new InvalidContextError(
+      `${key}.delivery`,
+      `expected "eventbridge" or "s3", got ${JSON.stringify(delivery)}`,
+    );
+  }
+  return {
+    name,
+    account: readPattern(`${key}.account`, e.account, ACCOUNT_PATTERN, 'a 12-digit account id'),
+    prefixes: prefixes as Record<string, DetectionSource>,
+    kmsKeyArn: readPattern(`${key}.kmsKeyArn`, e.kmsKeyArn, KMS_KEY_ARN_PATTERN, 'a KMS key ARN'),
+    delivery,
+  };
+}
+
+/** `fdrQueueUrl` and `fdrSecretName` together turn the FDR poller on; one without the other is an error. */
+function readFdrFeed(raw: (key: string) => unknown): FdrFeed | undefined {
+  const queueUrl = readPattern(
+    CONTEXT_KEYS.fdrQueueUrl,
+    raw(CONTEXT_KEYS.fdrQueueUrl),
+    QUEUE_URL_PATTERN,
+    "the HTTPS URL of CrowdStrike's FDR queue",
+  );
+  const secretName = readPattern(
+    CONTEXT_KEYS.fdrSecretName,
+    raw(CONTEXT_KEYS.fdrSecretName),
+    SECRET_NAME_PATTERN,
+    'a Secrets Manager secret name',
+  );
+  const scheduleMinutes =
+    readInteger(
+      CONTEXT_KEYS.fdrScheduleMinutes,
+      raw(CONTEXT_KEYS.fdrScheduleMinutes),
+      1,
+      MAX_FDR_SCHEDULE_MINUTES,
+    ) ?? DEFAULT_FDR_SCHEDULE_MINUTES;
+  if (queueUrl === undefined && secretName === undefined) return undefined;
+  if (queueUrl === undefined || secretName === undefined) {
+    const missing = queueUrl === undefined ? CONTEXT_KEYS.fdrQueueUrl : CONTEXT_KEYS.fdrSecretName;
+    throw new InvalidContextError(
+      missing,
+      'is required with the other FDR option (fdrQueueUrl and fdrSecretName go together)',
+    );
+  }
+  return { queueUrl, secretName, scheduleMinutes };
 }

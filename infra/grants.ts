@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Aws, Stack } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -8,6 +8,7 @@ import {
   BucketNotificationDestinationType,
   type CfnBucket,
   EventType,
+  type IBucket,
   type IBucketNotificationDestination,
   type IBucketRef,
 } from 'aws-cdk-lib/aws-s3';
@@ -39,9 +40,12 @@ function prefixFindingId(bucket: Bucket, prefix: string): string {
   return `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`;
 }
 
-/** `kms:ViaService` for a service in the stack's own region. */
-function viaService(scope: Construct, service: 's3' | 'sns' | 'dynamodb'): string {
-  return `${service}.${Stack.of(scope).region}.amazonaws.com`;
+/**
+ * `kms:ViaService` for a service in the stack's own region: the regional endpoint's name, whose
+ * domain differs by partition (amazonaws.com, amazonaws.com.cn), hence the URL suffix.
+ */
+export function viaService(scope: Construct, service: 's3' | 'sns' | 'dynamodb'): string {
+  return `${service}.${Stack.of(scope).region}.${Aws.URL_SUFFIX}`;
 }
 
 /**
@@ -183,30 +187,16 @@ class EncryptedQueueDestination implements IBucketNotificationDestination {
   constructor(
     private readonly queue: IQueue,
     private readonly queueKey: IKey,
+    /** The bucket owner's account; defaults to the stack's. */
+    private readonly account?: string,
   ) {}
 
   bind(scope: Construct, bucket: IBucketRef): BucketNotificationDestinationConfig {
-    const s3 = new ServicePrincipal('s3.amazonaws.com');
-    const conditions = {
-      ArnLike: { 'aws:SourceArn': bucket.bucketRef.bucketArn },
-      StringEquals: { 'aws:SourceAccount': Stack.of(scope).account },
-    };
-    this.queue.addToResourcePolicy(
-      new PolicyStatement({
-        principals: [s3],
-        actions: ['sqs:SendMessage'],
-        resources: [this.queue.queueArn],
-        conditions,
-      }),
-    );
-    this.queueKey.addToResourcePolicy(
-      new PolicyStatement({
-        principals: [s3],
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        // In a key policy "*" means this key.
-        resources: ['*'],
-        conditions,
-      }),
+    allowS3Notifications(
+      this.queue,
+      this.queueKey,
+      bucket.bucketRef.bucketArn,
+      this.account ?? Stack.of(scope).account,
     );
     // S3 sends a test message when the configuration is put; the queue policy must exist first.
     return {
@@ -217,16 +207,51 @@ class EncryptedQueueDestination implements IBucketNotificationDestination {
   }
 }
 
-/** Routes every object created under `prefix` to `queue`. */
+/**
+ * Lets S3 send one bucket's notifications to `queue` and use its key: the queue policy and the
+ * key policy both keep it to that bucket in its owner's account. For a bucket in another account
+ * this is all this stack can do; the owner configures the notification on the bucket.
+ */
+export function allowS3Notifications(
+  queue: IQueue,
+  queueKey: IKey,
+  bucketArn: string,
+  account: string,
+): void {
+  const s3 = new ServicePrincipal('s3.amazonaws.com');
+  const conditions = {
+    ArnLike: { 'aws:SourceArn': bucketArn },
+    StringEquals: { 'aws:SourceAccount': account },
+  };
+  queue.addToResourcePolicy(
+    new PolicyStatement({
+      principals: [s3],
+      actions: ['sqs:SendMessage'],
+      resources: [queue.queueArn],
+      conditions,
+    }),
+  );
+  queueKey.addToResourcePolicy(
+    new PolicyStatement({
+      principals: [s3],
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      // In a key policy "*" means this key.
+      resources: ['*'],
+      conditions,
+    }),
+  );
+}
+
+/** Routes every object created under `prefix` to `queue`; the bucket may be imported. */
 export function bindPrefixNotifications(
-  bucket: Bucket,
+  bucket: IBucket,
   prefix: string,
   queue: IQueue,
   queueKey: IKey,
 ): void {
   bucket.addEventNotification(
     EventType.OBJECT_CREATED,
-    new EncryptedQueueDestination(queue, queueKey),
+    new EncryptedQueueDestination(queue, queueKey, bucket.env.account),
     { prefix },
   );
   // CloudFormation has no property for a bucket's notifications, so CDK configures them from a
@@ -246,4 +271,101 @@ export function bindPrefixNotifications(
 }
 
 /** The construct id CDK gives its bucket-notifications handler (a fixed UUID follows). */
-const NOTIFICATIONS_HANDLER_ID_PREFIX = 'BucketNotificationsHandler';
+export const NOTIFICATIONS_HANDLER_ID_PREFIX = 'BucketNotificationsHandler';
+
+/** The ARN of an object prefix in a bucket named, not owned, by the stack. */
+export function externalObjectsArn(bucketName: string, prefix: string): string {
+  return `arn:${Aws.PARTITION}:s3:::${bucketName}/${prefix}*`;
+}
+
+/**
+ * Reading under some prefixes of a bucket the stack does not own (a log archive, maybe in another
+ * account, whose bucket policy must also grant the function's role), and, when the bucket is
+ * SSE-KMS encrypted, kms:Decrypt of its key through S3 for those objects only. The encryption
+ * context is the object ARN, or the bucket ARN when the bucket uses S3 Bucket Keys.
+ */
+export function bindReadExternal(
+  grantee: IGrantable,
+  bucketName: string,
+  prefixes: readonly string[],
+  kmsKeyArn: string | undefined,
+): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resources: prefixes.map((p) => externalObjectsArn(bucketName, p)),
+    }),
+  );
+  acknowledge(
+    principalConstruct(grantee),
+    ...prefixes.map((p) => ({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${bucketName}/${p}*]`,
+      reason: `Log keys in ${bucketName} are not known before they arrive, so reading is granted on the ${p} prefix, the narrowest scope S3 offers.`,
+    })),
+  );
+  if (kmsKeyArn === undefined) return;
+  const bucketArn = `arn:${Aws.PARTITION}:s3:::${bucketName}`;
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [kmsKeyArn],
+      conditions: {
+        StringEquals: { 'kms:ViaService': viaService(principalConstruct(grantee), 's3') },
+        StringLike: {
+          'kms:EncryptionContext:aws:s3:arn': [
+            bucketArn,
+            ...prefixes.map((p) => externalObjectsArn(bucketName, p)),
+          ],
+        },
+      },
+    }),
+  );
+}
+
+/**
+ * s3:ListBucket on the stack's bucket: without it S3 answers HeadObject of a key that does not
+ * exist with 403 instead of 404, and the FDR poller could not tell "not copied yet" from denied.
+ * It lists key names only; reading stays limited to prefixes.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html#API_HeadObject_Permissions
+ */
+export function bindListBucket(grantee: IGrantable, bucket: Bucket): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+  );
+}
+
+/**
+ * GetSecretValue on one secret by name. A secret's ARN ends in a hyphen and six random
+ * characters, so the name is matched with `-??????`, which fits only that secret.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_iam-policies.html
+ */
+export function bindSecretRead(grantee: IGrantable, secretName: string): string {
+  const arn = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretName}-??????`;
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [arn] }),
+  );
+  acknowledge(principalConstruct(grantee), {
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretName}-??????]`,
+    reason:
+      'Secrets Manager appends six random characters to a secret ARN; "-??????" matches exactly those, so the grant covers this one secret.',
+  });
+  return arn;
+}
+
+/** events:PutEvents on one bus. */
+export function bindPutEvents(grantee: IGrantable, eventBusArn: string): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['events:PutEvents'], resources: [eventBusArn] }),
+  );
+}
+
+/**
+ * securityhub:BatchImportFindings into the account's own `default` product, the one resource the
+ * action is authorized on.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecurityhub.html
+ */
+export function bindImportFindings(grantee: IGrantable, productArn: string): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['securityhub:BatchImportFindings'], resources: [productArn] }),
+  );
+}

@@ -1,7 +1,17 @@
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Aws,
+  CfnOutput,
+  type CfnResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import {
   BlockPublicAccess,
   Bucket,
@@ -17,15 +27,21 @@ import type { Construct } from 'constructs';
 import type { FunctionEnvironment } from '../lib/config/env.ts';
 import { type DetectionSource, type PipelineConfig, SOURCE_PREFIXES, SOURCES } from './config.ts';
 import { DetectionFunction } from './constructs/detection-function.ts';
+import { ExistingBuckets, type SourceTarget } from './constructs/existing-buckets.ts';
+import { FdrPoller } from './constructs/fdr-poller.ts';
 import { type MonitoredSource, PipelineMonitoring } from './constructs/pipeline-monitoring.ts';
 import {
+  bindImportFindings,
   bindPrefixNotifications,
   bindPublish,
+  bindPutEvents,
   bindReadPrefix,
   bindStateTable,
   bindWritePrefix,
+  NOTIFICATIONS_HANDLER_ID_PREFIX,
 } from './grants.ts';
 import { acknowledge } from './nag.ts';
+import { acknowledgeOutsideVpc, acknowledgeShortLogRetention, guardRule } from './policy-checks.ts';
 
 /**
  * AWS's rule for a queue feeding Lambda: at least six times the function timeout, plus the
@@ -33,8 +49,13 @@ import { acknowledge } from './nag.ts';
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html#events-sqs-queueconfig
  */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
-/** Receives before a notification moves to the dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 3;
+/**
+ * Receives before a notification moves to the dead-letter queue. AWS advises at least 5 for a
+ * queue that Lambda drains: the poller may receive a message and then be throttled, or drop it
+ * when the function scales, and each of those receives counts without the function running.
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+ */
+export const MAX_RECEIVE_COUNT = 5;
 /** Four days (SQS's default) of backlog survive an outage of the functions. */
 const QUEUE_RETENTION = Duration.days(4);
 /**
@@ -44,8 +65,6 @@ const QUEUE_RETENTION = Duration.days(4);
 const DEAD_LETTER_RETENTION = Duration.days(14);
 /** Uploads interrupted this long ago will not resume; their parts only cost storage. */
 const ABORT_INCOMPLETE_UPLOAD_AFTER = Duration.days(7);
-/** Lambda's maximum concurrency for an SQS event source. */
-const MAX_EVENT_SOURCE_CONCURRENCY = 1000;
 /** Lambda's minimum concurrency for an SQS event source. */
 const MIN_EVENT_SOURCE_CONCURRENCY = 2;
 /** Where S3 writes the log bucket's access logs inside the access-log bucket. */
@@ -77,26 +96,31 @@ export class T1102DetectionStack extends Stack {
   readonly stateTable: Table | undefined;
   readonly pipelines: readonly SourcePipeline[];
   readonly monitoring: PipelineMonitoring;
+  /** The CrowdStrike FDR poller; undefined without `fdrQueueUrl` and `fdrSecretName`. */
+  readonly fdr: FdrPoller | undefined;
+  private readonly removal: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: T1102DetectionStackProps) {
     super(scope, id, props);
     const { config } = props;
     const destroy = config.removalPolicy === 'destroy';
-    const removalPolicy = destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    // RETAIN_ON_UPDATE_OR_DELETE: kept on delete and replacement like RETAIN, but a first create
+    // that fails and rolls back removes them, instead of leaving orphaned keys and buckets.
+    this.removal = destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+    const removalPolicy = this.removal;
     const functionTimeout = Duration.seconds(config.timeoutSeconds);
 
     // --- Keys: one per purpose, so each principal can use only the key of what it touches.
-    const dataKey = new Key(this, 'DataKey', {
-      description: 'T1102 detection: the log bucket and the functions log groups',
-      enableKeyRotation: true,
-      removalPolicy,
-    });
+    const dataKey = this.key(
+      'DataKey',
+      'T1102 detection: the log bucket and the functions log groups',
+    );
     // CloudWatch Logs encrypts a log group only if the key policy lets the regional Logs service
     // use the key for log groups of this account and region.
     // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
     dataKey.addToResourcePolicy(
       new PolicyStatement({
-        principals: [new ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        principals: [new ServicePrincipal(`logs.${Aws.REGION}.${Aws.URL_SUFFIX}`)],
         actions: [
           'kms:Encrypt*',
           'kms:Decrypt*',
@@ -112,31 +136,18 @@ export class T1102DetectionStack extends Stack {
         },
       }),
     );
-    const queueKey = new Key(this, 'QueueKey', {
-      description: 'T1102 detection: the notification queues and dead-letter queues',
-      enableKeyRotation: true,
-      removalPolicy,
-    });
-    const alertKey = new Key(this, 'AlertTopicKey', {
-      description: 'T1102 detection: the alert topic',
-      enableKeyRotation: true,
-      removalPolicy,
-    });
-    const opsKey = new Key(this, 'OpsTopicKey', {
-      description: 'T1102 detection: the operations (alarm) topic',
-      enableKeyRotation: true,
-      removalPolicy,
-    });
+    const queueKey = this.key(
+      'QueueKey',
+      'T1102 detection: the notification queues and dead-letter queues',
+    );
+    const alertKey = this.key('AlertTopicKey', 'T1102 detection: the alert topic');
+    const opsKey = this.key('OpsTopicKey', 'T1102 detection: the operations (alarm) topic');
 
     // --- Cross-object state (lib/state): alert windows and process/host context, one table.
     // Its own key, like every other store here: the key then covers exactly this table.
     let stateKey: Key | undefined;
     if (config.state) {
-      stateKey = new Key(this, 'StateTableKey', {
-        description: 'T1102 detection: the cross-object state table',
-        enableKeyRotation: true,
-        removalPolicy,
-      });
+      stateKey = this.key('StateTableKey', 'T1102 detection: the cross-object state table');
       this.stateTable = new Table(this, 'StateTable', {
         partitionKey: { name: STATE_PARTITION_KEY, type: AttributeType.STRING },
         sortKey: { name: STATE_SORT_KEY, type: AttributeType.STRING },
@@ -161,21 +172,41 @@ export class T1102DetectionStack extends Stack {
       minimumTLSVersion: 1.2,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
       lifecycleRules: [
         {
           id: 'ExpireAccessLogs',
           expiration: Duration.days(config.accessLogExpirationDays),
+          noncurrentVersionExpiration: Duration.days(config.noncurrentVersionExpirationDays),
           abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOAD_AFTER,
         },
       ],
       removalPolicy,
       autoDeleteObjects: destroy,
     });
-    acknowledge(accessLogBucket, {
-      id: 'AwsSolutions-S1',
-      reason:
-        'This is the access-log bucket itself; logging it into itself would log every log delivery, in a loop.',
-    });
+    acknowledge(
+      accessLogBucket,
+      {
+        id: 'AwsSolutions-S1',
+        reason:
+          'This is the access-log bucket itself; logging it into itself would log every log delivery, in a loop.',
+      },
+      {
+        id: guardRule('s3_bucket_logging_enabled_check'),
+        reason:
+          'This is the access-log bucket itself; logging it into itself would log every log delivery, in a loop.',
+      },
+      {
+        id: guardRule('s3_bucket_default_encryption_kms_check'),
+        reason:
+          'S3 server access logging delivers only to a bucket whose default encryption is SSE-S3, not SSE-KMS.',
+      },
+      {
+        id: guardRule('s3_event_notifications_enabled_check'),
+        reason:
+          'Access logs are audit records read on demand; nothing processes them as they arrive.',
+      },
+    );
 
     this.bucket = new Bucket(this, 'LogBucket', {
       encryption: BucketEncryption.KMS,
@@ -196,6 +227,18 @@ export class T1102DetectionStack extends Stack {
       removalPolicy,
       autoDeleteObjects: destroy,
     });
+    acknowledge(this.bucket, {
+      id: guardRule('s3_event_notifications_enabled_check'),
+      reason:
+        "The bucket's notifications are configured by CDK's Custom::S3BucketNotifications resource (CloudFormation has no property the stack could set them with), which the rule cannot see.",
+    });
+    const noObjectLock = {
+      id: guardRule('s3_bucket_object_lock_enabled_check'),
+      reason:
+        'Object Lock would block the lifecycle expirations and removalPolicy=destroy this stack offers; the bucket of record (the log archive) is the place for WORM retention, these are working copies.',
+    };
+    acknowledge(this.bucket, noObjectLock);
+    acknowledge(accessLogBucket, noObjectLock);
 
     // --- Topics.
     this.alertTopic = new Topic(this, 'AlertTopic', {
@@ -236,24 +279,10 @@ export class T1102DetectionStack extends Stack {
 
     // A subscriber that cannot be reached (a bouncing mailbox, a deleted queue) must not lose
     // alerts silently: SNS parks them here, and the dead-letter alarm fires.
-    const deliveryDeadLetterQueue = new Queue(this, 'DeliveryDeadLetterQueue', {
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: queueKey,
-      enforceSSL: true,
-      retentionPeriod: DEAD_LETTER_RETENTION,
-    });
-    acknowledge(
-      deliveryDeadLetterQueue,
-      {
-        id: 'AwsSolutions-SQS3',
-        reason:
-          'This queue is the dead-letter queue of the SNS subscriptions, which the rule cannot see because they are not SQS redrive policies.',
-      },
-      {
-        id: 'Serverless-SQSRedrivePolicy',
-        reason:
-          'A dead-letter queue is the end of the redrive chain and has no dead-letter queue of its own.',
-      },
+    const deliveryDeadLetterQueue = this.deadLetterQueue(
+      'DeliveryDeadLetterQueue',
+      queueKey,
+      'This queue is the dead-letter queue of the SNS subscriptions, which the rule cannot see because they are not SQS redrive policies.',
     );
     queueKey.addToResourcePolicy(
       new PolicyStatement({
@@ -275,21 +304,12 @@ export class T1102DetectionStack extends Stack {
         new EmailSubscription(config.opsEmail, { deadLetterQueue: deliveryDeadLetterQueue }),
       );
     }
+    this.warnWithoutSubscribers(config);
 
     // --- One queue and one function per source prefix.
     this.pipelines = SOURCES.map((source) => {
       const name = source === 'sysmon' ? 'Sysmon' : 'Falcon';
-      const deadLetterQueue = new Queue(this, `${name}DeadLetterQueue`, {
-        encryption: QueueEncryption.KMS,
-        encryptionMasterKey: queueKey,
-        enforceSSL: true,
-        retentionPeriod: DEAD_LETTER_RETENTION,
-      });
-      acknowledge(deadLetterQueue, {
-        id: 'Serverless-SQSRedrivePolicy',
-        reason:
-          'A dead-letter queue is the end of the redrive chain and has no dead-letter queue of its own.',
-      });
+      const deadLetterQueue = this.deadLetterQueue(`${name}DeadLetterQueue`, queueKey);
       const queue = new Queue(this, `${name}Queue`, {
         encryption: QueueEncryption.KMS,
         encryptionMasterKey: queueKey,
@@ -308,20 +328,15 @@ export class T1102DetectionStack extends Stack {
         logEncryptionKey: dataKey,
         alertTopicArn: this.alertTopic.topicArn,
         quarantinePrefix: config.quarantinePrefix,
+        quarantineBucket: this.bucket.bucketName,
         removalPolicy,
       });
-      const reserved = config.reservedConcurrency;
       detector.consumeFrom(queue, {
         batchSize: config.batchSize,
-        // With reserved concurrency, cap the pollers at it: Lambda would otherwise invoke past
-        // the limit and count the overflow as throttles.
-        maxConcurrency:
-          reserved !== undefined && reserved >= MIN_EVENT_SOURCE_CONCURRENCY
-            ? Math.min(reserved, MAX_EVENT_SOURCE_CONCURRENCY)
-            : undefined,
+        maxConcurrency: eventSourceConcurrency(config),
       });
 
-      bindPrefixNotifications(this.bucket, SOURCE_PREFIXES[source], queue, queueKey);
+      bindPrefixNotifications(this.bucket as IBucket, SOURCE_PREFIXES[source], queue, queueKey);
       bindReadPrefix(detector.function, this.bucket, dataKey, SOURCE_PREFIXES[source]);
       // The functions write <QUARANTINE_PREFIX><source>/yyyy/mm/dd/...; each gets its own subtree.
       bindWritePrefix(
@@ -339,6 +354,7 @@ export class T1102DetectionStack extends Stack {
           `s3://${this.bucket.bucketName}/${config.exceptionsKey}`,
         );
       }
+      this.bindAlertRoutes(detector, config);
       if (this.stateTable !== undefined && stateKey !== undefined) {
         bindStateTable(detector.function, this.stateTable, stateKey);
         for (const [name, value] of Object.entries(stateEnvironment(this.stateTable, config))) {
@@ -348,14 +364,151 @@ export class T1102DetectionStack extends Stack {
 
       return { source, name, queue, deadLetterQueue, detector };
     });
+    this.ownNotificationsHandlerLogs(dataKey, config.logRetentionDays);
+
+    if (config.existingBuckets.length > 0) {
+      const targets = Object.fromEntries(
+        this.pipelines.map((p) => [p.source, p]),
+      ) as unknown as Record<DetectionSource, SourceTarget>;
+      new ExistingBuckets(this, 'ExistingBuckets', {
+        buckets: config.existingBuckets,
+        targets,
+        queueKey,
+      });
+    }
+
+    this.fdr =
+      config.fdr === undefined
+        ? undefined
+        : new FdrPoller(this, 'Fdr', {
+            feed: config.fdr,
+            bucket: this.bucket,
+            bucketKey: dataKey,
+            timeout: functionTimeout,
+            logRetentionDays: config.logRetentionDays,
+            logEncryptionKey: dataKey,
+            removalPolicy,
+          });
 
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       sources: this.pipelines,
       otherDeadLetterQueues: [{ name: 'Delivery', queue: deliveryDeadLetterQueue }],
       opsTopic: this.opsTopic,
+      noDataHours: config.noDataHours,
+      ...(this.fdr === undefined ? {} : { fdr: this.fdr.poller }),
       ...(this.stateTable === undefined ? {} : { stateTable: this.stateTable }),
     });
 
+    // CDK's own helper functions (bucket notifications, emptying buckets on destroy).
+    for (const child of this.node.children) {
+      if (child.node.id.startsWith('Custom::S3AutoDeleteObjects')) acknowledgeOutsideVpc(child);
+    }
+    this.outputs(dataKey);
+  }
+
+  /** A customer-managed key with rotation, this stack's removal policy and no direct grants. */
+  private key(id: string, description: string): Key {
+    const key = new Key(this, id, {
+      description,
+      enableKeyRotation: true,
+      removalPolicy: this.removal,
+    });
+    // Grants only for AWS services acting for a caller (S3, DynamoDB…), never made directly:
+    // a grant would otherwise outlive a policy change unseen (Control Tower CT.KMS.PR.3).
+    // https://docs.aws.amazon.com/controltower/latest/controlreference/kms-rules.html#ct-kms-pr-3-description
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: {
+          BoolIfExists: {
+            'kms:GrantIsForAWSResource': 'false',
+            'aws:PrincipalIsAWSService': 'false',
+          },
+        },
+      }),
+    );
+    return key;
+  }
+
+  /** A dead-letter queue: the end of a redrive chain, kept longer than its source queue. */
+  private deadLetterQueue(id: string, queueKey: Key, sqs3Reason?: string): Queue {
+    const queue = new Queue(this, id, {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: queueKey,
+      enforceSSL: true,
+      retentionPeriod: DEAD_LETTER_RETENTION,
+    });
+    const endOfChain =
+      'A dead-letter queue is the end of the redrive chain and has no dead-letter queue of its own.';
+    acknowledge(
+      queue,
+      { id: 'Serverless-SQSRedrivePolicy', reason: endOfChain },
+      { id: guardRule('sqs_dlq_check'), reason: endOfChain },
+      ...(sqs3Reason === undefined ? [] : [{ id: 'AwsSolutions-SQS3', reason: sqs3Reason }]),
+    );
+    return queue;
+  }
+
+  /** The optional EventBridge and Security Hub routes: each function's variables and grants. */
+  private bindAlertRoutes(detector: DetectionFunction, config: PipelineConfig): void {
+    const fn = detector.function;
+    if (config.alertEventBus !== undefined) {
+      fn.addEnvironment('ALERT_EVENT_BUS', config.alertEventBus);
+      bindPutEvents(fn, eventBusArn(config.alertEventBus));
+    }
+    if (config.securityHub) {
+      const productArn = `arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:product/${Aws.ACCOUNT_ID}/default`;
+      fn.addEnvironment('SECURITY_HUB_PRODUCT_ARN', productArn);
+      bindImportFindings(fn, productArn);
+    }
+  }
+
+  /**
+   * No silent deploys: alerts that reach nobody, or alarms nobody hears, are a synth warning.
+   * An annotation, not an error: a first deploy to look around is legitimate.
+   */
+  private warnWithoutSubscribers(config: PipelineConfig): void {
+    const routed =
+      config.alertEmail !== undefined || config.alertEventBus !== undefined || config.securityHub;
+    if (!routed) {
+      Annotations.of(this).addWarningV2(
+        't1102:no-alert-route',
+        'No alert subscriber or route: alerts go to the alert topic and nobody receives them. Pass -c alertEmail=…, -c alertEventBus=… or -c securityHub=true, or subscribe to the AlertTopicArn output (infra/README.md).',
+      );
+    }
+    if (config.opsEmail === undefined) {
+      Annotations.of(this).addWarningV2(
+        't1102:no-ops-subscriber',
+        'No operations subscriber: alarms (dead letters, errors, no data) go to the operations topic and nobody receives them. Pass -c opsEmail=… or subscribe to the OpsTopicArn output.',
+      );
+    }
+  }
+
+  /**
+   * CDK's bucket-notifications helper is a Lambda function CDK creates without a log group, so
+   * Lambda would create /aws/lambda/<name> on first run: unencrypted, kept forever, and left
+   * behind by `cdk destroy`. This gives it a log group the stack owns, like the functions'.
+   */
+  private ownNotificationsHandlerLogs(key: Key, retentionDays: number): void {
+    const handler = this.node.children.find((c) =>
+      c.node.id.startsWith(NOTIFICATIONS_HANDLER_ID_PREFIX),
+    );
+    const resource = handler?.node.defaultChild as CfnResource | undefined;
+    if (handler === undefined || resource === undefined) return;
+    const logGroup = new LogGroup(this, 'BucketNotificationsHandlerLogGroup', {
+      retention: retentionDays,
+      encryptionKey: key,
+      removalPolicy: this.removal,
+    });
+    acknowledgeShortLogRetention(logGroup, retentionDays);
+    resource.addPropertyOverride('LoggingConfig.LogGroup', logGroup.logGroupName);
+    acknowledgeOutsideVpc(handler);
+  }
+
+  private outputs(dataKey: Key): void {
     new CfnOutput(this, 'BucketName', {
       description: 'Drop Sysmon batches under sysmon/ and Falcon batches under falcon/',
       value: this.bucket.bucketName,
@@ -372,10 +525,22 @@ export class T1102DetectionStack extends Stack {
       description: 'Alarm notifications about the pipeline itself',
       value: this.opsTopic.topicArn,
     });
+    for (const p of this.pipelines) {
+      new CfnOutput(this, `${p.name}ReaderRoleArn`, {
+        description: `The ${p.source} function's role: grant it s3:GetObject (and kms:Decrypt) in an existing bucket's policies`,
+        value: p.detector.role.roleArn,
+      });
+    }
     if (this.stateTable !== undefined) {
       new CfnOutput(this, 'StateTableName', {
         description: 'DynamoDB table of alert windows and process/host context (lib/state)',
         value: this.stateTable.tableName,
+      });
+    }
+    if (this.fdr !== undefined) {
+      new CfnOutput(this, 'FdrPollerName', {
+        description: 'The CrowdStrike FDR poller function (its logs say what each run copied)',
+        value: this.fdr.poller.function.functionName,
       });
     }
     new CfnOutput(this, 'DashboardName', {
@@ -383,6 +548,24 @@ export class T1102DetectionStack extends Stack {
       value: this.monitoring.dashboard.dashboardName,
     });
   }
+}
+
+/**
+ * Each queue's event source cap: the configured maximum, and never above reserved concurrency
+ * when there is one, or Lambda would invoke past the limit and count the overflow as throttles.
+ */
+function eventSourceConcurrency(config: PipelineConfig): number | undefined {
+  const reserved = config.reservedConcurrency;
+  if (reserved === undefined) return config.maxConcurrency;
+  // Lambda's smallest cap (2) is above a reservation of 1: leave that to the reservation.
+  if (reserved < MIN_EVENT_SOURCE_CONCURRENCY) return undefined;
+  return Math.min(reserved, config.maxConcurrency);
+}
+
+/** The ARN of an event bus given by name (this account and region) or by ARN. */
+function eventBusArn(nameOrArn: string): string {
+  if (nameOrArn.startsWith('arn:')) return nameOrArn;
+  return `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/${nameOrArn}`;
 }
 
 /** The state variables of lib/config/env.ts; without STATE_TABLE the functions run stateless. */

@@ -18,8 +18,10 @@ import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FDR_METRIC } from '../../lib/fdr/metrics.ts';
 import { PIPELINE_METRICS, SKIP_REASONS, skipMetricName } from '../metrics.ts';
 import type { DetectionFunction } from './detection-function.ts';
+import type { HouseFunction } from './house-function.ts';
 
 /** Backlog age that means the function is not keeping up or keeps failing one object. */
 export const MIN_OLDEST_MESSAGE_AGE_ALARM_SECONDS = 15 * 60;
@@ -30,6 +32,8 @@ export const MIN_OLDEST_MESSAGE_AGE_ALARM_SECONDS = 15 * 60;
 const OLDEST_MESSAGE_AGE_IN_TIMEOUTS = 2;
 /** The window errors, throttles and failed objects are counted over. */
 const ERROR_ALARM_PERIOD = Duration.minutes(5);
+/** The "no data" alarm counts processed objects per hour. */
+const NO_DATA_PERIOD = Duration.hours(1);
 /** Queue metrics arrive once a minute. */
 const QUEUE_ALARM_PERIOD = Duration.minutes(1);
 /** Width units of a CloudWatch dashboard row. */
@@ -52,6 +56,10 @@ export interface PipelineMonitoringProps {
   readonly opsTopic: ITopic;
   /** The cross-object state table, when there is one. */
   readonly stateTable?: Table;
+  /** Hours without a processed object before a source's "no data" alarm; 0: no such alarm. */
+  readonly noDataHours: number;
+  /** The CrowdStrike FDR poller, when there is one. */
+  readonly fdr?: HouseFunction;
 }
 
 /**
@@ -127,6 +135,10 @@ export class PipelineMonitoring extends Construct {
         }),
       );
     }
+    if (props.noDataHours > 0) {
+      for (const source of props.sources) addAlarm(this.noDataAlarm(source, props.noDataHours));
+    }
+    if (props.fdr !== undefined) for (const alarm of this.fdrAlarms(props.fdr)) addAlarm(alarm);
     for (const other of props.otherDeadLetterQueues) {
       addAlarm(
         this.deadLetterAlarm(
@@ -166,6 +178,55 @@ export class PipelineMonitoring extends Construct {
       periodOverride: PeriodOverride.INHERIT,
       widgets: this.widgets(props),
     });
+  }
+
+  /**
+   * Silence is a failure too: a source whose logs stopped arriving (a broken forwarder, a
+   * notification removed, an expired FDR key) processes no object. Missing data is breaching,
+   * since a function that never runs emits nothing at all.
+   */
+  private noDataAlarm(source: MonitoredSource, hours: number): Alarm {
+    return new Alarm(this, `${source.name}NoData`, {
+      alarmDescription: `No ${source.name} object was processed for ${hours} hour(s): check that logs still arrive in the bucket and that its notifications reach the queue.`,
+      metric: source.detector.metric(PIPELINE_METRICS.objectsProcessed, {
+        period: NO_DATA_PERIOD,
+        statistic: 'Sum',
+      }),
+      threshold: 1,
+      evaluationPeriods: hours,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+  }
+
+  /** The poller failing (it throws when it cannot read its secret), and copies failed or lost. */
+  private fdrAlarms(fdr: HouseFunction): Alarm[] {
+    const count = (id: string, metric: IMetric, description: string) =>
+      new Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    return [
+      count(
+        'FdrErrors',
+        fdr.function.metricErrors({ period: ERROR_ALARM_PERIOD, statistic: 'Sum' }),
+        "The FDR poller failed (its secret is missing or unreadable, or it timed out); the messages stay on CrowdStrike's queue.",
+      ),
+      count(
+        'FdrObjectsFailed',
+        fdr.metric(FDR_METRIC.objectsFailed, { period: ERROR_ALARM_PERIOD }),
+        'The FDR poller could not copy an object; its message stays on the queue and is retried.',
+      ),
+      count(
+        'FdrObjectsMissing',
+        fdr.metric(FDR_METRIC.objectsMissing, { period: ERROR_ALARM_PERIOD }),
+        "An object an FDR message listed was gone from CrowdStrike's bucket (FDR keeps files 7 days): that data is lost; the poller has been behind or down.",
+      ),
+    ];
   }
 
   private deadLetterAlarm(id: string, queue: IQueue, what: string): Alarm {
@@ -295,6 +356,37 @@ export class PipelineMonitoring extends Construct {
           height: WIDGET_HEIGHT,
         }),
       ],
+      ...(props.fdr === undefined ? [] : [this.fdrWidgets(props.fdr, graph, half)]),
+    ];
+  }
+
+  /** The FDR poller's row: what each minute's runs did with messages and files. */
+  private fdrWidgets(
+    fdr: HouseFunction,
+    graph: (title: string, left: IMetric[], width: number) => GraphWidget,
+    width: number,
+  ): IWidget[] {
+    const m = (name: string, label: string) => fdr.metric(name, { label });
+    return [
+      graph(
+        'FDR messages / min',
+        [
+          m(FDR_METRIC.messagesReceived, 'received'),
+          m(FDR_METRIC.messagesDeleted, 'deleted'),
+          m(FDR_METRIC.messagesKept, 'kept for retry'),
+        ],
+        width,
+      ),
+      graph(
+        'FDR files / min',
+        [
+          m(FDR_METRIC.objectsCopied, 'copied'),
+          m(FDR_METRIC.objectsSkipped, 'already copied'),
+          m(FDR_METRIC.objectsFailed, 'failed'),
+          m(FDR_METRIC.objectsMissing, 'lost (gone from CrowdStrike)'),
+        ],
+        width,
+      ),
     ];
   }
 }

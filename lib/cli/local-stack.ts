@@ -132,7 +132,7 @@ export interface LocalStackOptions {
 
 export const LOCAL_STATE_TABLE = 't1102-state';
 /** Receives before a notification that keeps failing moves to its dead-letter queue (as infra/). */
-export const LOCAL_MAX_RECEIVE_COUNT = 3;
+export const LOCAL_MAX_RECEIVE_COUNT = 5;
 /** Seconds a failed notification stays invisible before its retry (Lambda's is 6x the timeout). */
 export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 30;
 /** Creates the state table as infra/ defines it (pk/sk strings, on demand) and waits for it. */

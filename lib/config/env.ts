@@ -100,10 +100,23 @@ export const ENV = {
     max: 365,
     unit: 'days',
   },
+  ALERT_EVENT_BUS: {
+    meaning: 'an EventBridge bus name or ARN each finding is also put on (context alertEventBus)',
+  },
+  SECURITY_HUB_PRODUCT_ARN: {
+    meaning:
+      "the Security Hub product findings are imported under (context securityHub: the account's default product)",
+  },
   AWS_REGION: { meaning: 'the region of every client (set by Lambda)' },
   AWS_DEFAULT_REGION: { meaning: 'the region when AWS_REGION is unset' },
   AWS_ENDPOINT_URL: { meaning: 'one endpoint for every AWS client (the local emulators)' },
   AWS_ENDPOINT_URL_DYNAMODB: { meaning: "DynamoDB's endpoint, over AWS_ENDPOINT_URL (dynalite)" },
+  AWS_ENDPOINT_URL_EVENTBRIDGE: {
+    meaning: "EventBridge's endpoint, over AWS_ENDPOINT_URL (tests)",
+  },
+  AWS_ENDPOINT_URL_SECURITYHUB: {
+    meaning: "Security Hub's endpoint, over AWS_ENDPOINT_URL (tests)",
+  },
   S3_FORCE_PATH_STYLE: {
     meaning: 'true: `http://host/bucket/key` S3 URLs, which emulators need',
     default: 'false',

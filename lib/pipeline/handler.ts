@@ -26,6 +26,7 @@ import { type AlertPolicy, statelessAlertPolicy } from './policy.ts';
 import { createObjectProcessor, type ObjectOutcome } from './processor.ts';
 import { AlertPublisher, type PublishOptions, type SnsPublisher } from './publish.ts';
 import type { S3Writer } from './quarantine.ts';
+import { createAlertSinks, loadSinkConfig, type SinkClients } from './sinks/index.ts';
 import {
   METRIC,
   METRICS_NAMESPACE,
@@ -53,6 +54,8 @@ export interface S3BatchHandlerOptions {
   publish?: PublishOptions;
   /** Request and connection timeouts of the clients built here (tests lower them). */
   clientTimeouts?: Partial<ClientTimeouts>;
+  /** EventBridge and Security Hub clients for the optional alert routes (tests). */
+  sinks?: Pick<SinkClients, 'eventBridge' | 'securityHub'>;
   now?: () => Date;
 }
 
@@ -146,6 +149,18 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
       )
     : undefined;
   const stateful = state?.mode === 'dynamodb' ? state : undefined;
+  // SNS, and the EventBridge and Security Hub routes the configuration turns on.
+  const publisher = createAlertSinks(
+    new AlertPublisher(sns, config.alertTopicArn, options.publish),
+    loadSinkConfig(env),
+    {
+      region: config.aws.region,
+      endpoint: config.aws.endpoint,
+      eventBridgeEndpoint: reader.text('AWS_ENDPOINT_URL_EVENTBRIDGE'),
+      securityHubEndpoint: reader.text('AWS_ENDPOINT_URL_SECURITYHUB'),
+      ...options.sinks,
+    },
+  );
   const buildProcessor = (exceptions: CompiledExceptions) =>
     createObjectProcessor({
       source,
@@ -153,7 +168,7 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
       rule,
       exceptions,
       s3,
-      publisher: new AlertPublisher(sns, config.alertTopicArn, options.publish),
+      publisher,
       policy: options.policy ?? stateful?.policy ?? statelessAlertPolicy,
       ...(stateful
         ? {

@@ -14,6 +14,8 @@ export interface OpenedObject {
   /** The object's bytes as they arrive from S3: never buffered whole. */
   body: AsyncIterable<Uint8Array>;
   contentLength: number | undefined;
+  /** The ETag S3 answered with (quotes included, as S3 sends it). */
+  etag: string | undefined;
   /** Releases the connection when the scan stopped before the end of the body. */
   close(): void;
 }
@@ -73,6 +75,7 @@ export async function openObject(
   return {
     body: stream,
     contentLength: out.ContentLength,
+    etag: out.ETag,
     close: () => {
       signal?.removeEventListener('abort', onAbort);
       stream.destroy?.();

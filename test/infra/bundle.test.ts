@@ -15,7 +15,15 @@ type Source = (typeof SOURCES)[number];
 const DEPLOY_TIME_VALUES: Readonly<Record<string, string>> = {
   ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t1102-alerts',
   STATE_TABLE: 'T1102Detection-StateTable-EXAMPLE',
+  QUARANTINE_BUCKET: 't1102detection-logbucket-example',
+  DESTINATION_BUCKET: 't1102detection-logbucket-example',
 };
+/** The FDR poller is synthesized (and bundled) only when its feed is configured. */
+const FDR_CONTEXT = {
+  fdrQueueUrl: 'https://sqs.us-west-1.amazonaws.com/292230061137/cs-prod-cannon-q1',
+  fdrSecretName: 't1102/crowdstrike-fdr',
+};
+const FDR_SERVICE = 't1102-fdr';
 /** Loading a bundle and answering an empty batch do no network I/O; slower than this is a hang. */
 const IMPORT_TIMEOUT_MS = 20_000;
 
@@ -25,10 +33,10 @@ interface Bundle {
 }
 
 let synth: Synthesized;
-const bundles = new Map<Source, Bundle>();
+const bundles = new Map<Source | 'fdr', Bundle>();
 
 beforeAll(() => {
-  synth = synthesize({ bundle: true });
+  synth = synthesize({ bundle: true, context: FDR_CONTEXT });
   const manifest = JSON.parse(
     readFileSync(join(synth.assemblyDir, `${synth.stack.artifactId}.assets.json`), 'utf8'),
   ) as { files: Record<string, { source: { path: string } }> };
@@ -38,7 +46,10 @@ beforeAll(() => {
       Environment?: { Variables: Record<string, unknown> };
     };
     const variables = props.Environment?.Variables;
-    const source = variables?.SOURCE as Source | undefined;
+    const source =
+      variables?.POWERTOOLS_SERVICE_NAME === FDR_SERVICE
+        ? 'fdr'
+        : (variables?.SOURCE as Source | undefined);
     if (source === undefined || variables === undefined) continue;
     const hash = props.Code.S3Key?.replace(/\.zip$/, '') ?? '';
     const asset = manifest.files[hash];
@@ -59,7 +70,7 @@ afterAll(() => {
   synth?.dispose();
 });
 
-function bundleOf(source: Source): Bundle {
+function bundleOf(source: Source | 'fdr'): Bundle {
   const bundle = bundles.get(source);
   if (bundle === undefined) throw new Error(`no bundle for ${source}`);
   return bundle;
@@ -70,13 +81,13 @@ function bundleOf(source: Source): Bundle {
  * that loads the bundle as Lambda does, with nothing else to resolve and the environment the
  * template gives the function, and hands its handler an empty batch.
  */
-function answerEmptyBatch({ dir, environment }: Bundle, launcher: string[]) {
+function answerEmptyBatch({ dir, environment }: Bundle, launcher: string[], invoke = true) {
   const url = pathToFileURL(join(dir, 'index.mjs')).href;
   const script = [
     `const m = await import(${JSON.stringify(url)});`,
     "const context = { awsRequestId: 'bundle-test', functionName: 'bundle-test', getRemainingTimeInMillis: () => 60000 };",
     'const kind = typeof m.handler;',
-    "const response = kind === 'function' ? await m.handler({ Records: [] }, context) : null;",
+    `const response = kind === 'function' && ${invoke} ? await m.handler({ Records: [] }, context) : null;`,
     'process.stdout.write(JSON.stringify({ kind, response, execArgv: process.execArgv }));',
   ].join('\n');
   const [command = process.execPath, ...args] = launcher;
@@ -140,6 +151,24 @@ describe('Function bundles', () => {
       expect({ kind, response }).toEqual({ kind: 'function', response: { batchItemFailures: [] } });
     },
   );
+
+  it('bundles the FDR poller from functions/fdr.ts the same way, and its handler loads under plain Node with its Lambda environment', () => {
+    // Prepare
+    const bundle = bundleOf('fdr');
+    const map = JSON.parse(readFileSync(join(bundle.dir, 'index.mjs.map'), 'utf8')) as {
+      sources: string[];
+    };
+
+    // Act: loading builds the handler, which validates the environment (a run would call AWS).
+    const { kind } = answerEmptyBatch(bundle, [process.execPath], false);
+
+    // Assess
+    expect(map.sources.some((s) => s.replaceAll('\\', '/').endsWith('functions/fdr.ts'))).toBe(
+      true,
+    );
+    expect(kind).toBe('function');
+    expect(existsSync(join(bundle.dir, HEAP_WRAPPER_FILE))).toBe(false);
+  });
 
   it.each(SOURCES)(
     'ships the heap wrapper in the %s package, executable, where AWS_LAMBDA_EXEC_WRAPPER names it',

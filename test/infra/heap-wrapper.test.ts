@@ -153,6 +153,7 @@ describe('A function without the heap wrapper (synthesized on Windows)', () => {
           logEncryptionKey: new Key(stack, 'ScratchKey', { enableKeyRotation: true }),
           alertTopicArn: stack.alertTopic.topicArn,
           quarantinePrefix: 'quarantine/',
+          quarantineBucket: stack.bucket.bucketName,
           removalPolicy: RemovalPolicy.DESTROY,
           heapWrapper: false,
         });

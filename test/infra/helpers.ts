@@ -24,6 +24,8 @@ export interface SynthOptions {
   readonly bundle?: boolean;
   /** Change the app before synthesis (add a scratch resource, acknowledge something). */
   readonly extend?: (pipeline: PipelineApp) => void;
+  /** Run the Control Tower rules too (cfn-guard adds seconds per synthesis); off unless asked. */
+  readonly controlTower?: boolean;
 }
 
 export interface Synthesized {
@@ -39,14 +41,17 @@ export interface Synthesized {
 export function synthesize(options: SynthOptions = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 't1102-cdk-'));
   try {
-    const pipeline = createApp({
-      outdir,
-      context: {
-        ...cdkJsonContext(),
-        ...(options.bundle === true ? {} : SKIP_BUNDLING),
-        ...options.context,
+    const pipeline = createApp(
+      {
+        outdir,
+        context: {
+          ...cdkJsonContext(),
+          ...(options.bundle === true ? {} : SKIP_BUNDLING),
+          ...options.context,
+        },
       },
-    });
+      { controlTower: options.controlTower ?? false },
+    );
     options.extend?.(pipeline);
     const assembly = pipeline.app.synth();
     return {

@@ -17,20 +17,40 @@ const EVERY_OPTION = {
   reservedConcurrency: '5',
   batchExpirationDays: '400',
   removalPolicy: 'destroy',
+  existingBuckets: JSON.stringify([
+    {
+      name: 'org-log-archive',
+      account: '111122223333',
+      prefixes: { 'windows/sysmon/': 'sysmon', 'crowdstrike/': 'falcon' },
+      kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    },
+    { name: 'local-logs', prefixes: { 'sysmon/': 'sysmon' }, delivery: 's3' },
+    {
+      name: 'partner-logs',
+      account: '444455556666',
+      prefixes: { 'edr/': 'falcon' },
+      delivery: 's3',
+    },
+  ]),
+  fdrQueueUrl: 'https://sqs.us-west-1.amazonaws.com/292230061137/cs-prod-cannon-q1',
+  fdrSecretName: 't1102/crowdstrike-fdr',
+  alertEventBus: 'soc-findings',
+  securityHub: 'true',
+  logRetentionDays: '30',
 };
 
 describe('cdk-nag: the pipeline', () => {
   let synth: Synthesized;
 
   beforeAll(() => {
-    synth = synthesize({ context: EVERY_OPTION });
+    synth = synthesize({ context: EVERY_OPTION, controlTower: true });
   });
 
   afterAll(() => {
     synth?.dispose();
   });
 
-  it('synthesizes with every option and no unacknowledged finding', () => {
+  it('synthesizes with every option and no unacknowledged cdk-nag or Control Tower finding', () => {
     // Prepare
     const resources = synth.template.toJSON().Resources as Record<string, unknown>;
 
@@ -54,7 +74,9 @@ describe('cdk-nag: the pipeline', () => {
     // Act
     const malformed = all.filter(
       ({ id, reason }) =>
-        !/^(AwsSolutions|Serverless)-[A-Za-z0-9]+(\[.+\])?$/.test(id) ||
+        !/^((AwsSolutions|Serverless)-[A-Za-z0-9]+(\[.+\])?|cdk-validator-cfnguard::[a-z0-9_]+)$/.test(
+          id,
+        ) ||
         !reason.endsWith('.') ||
         /[.!?]\s+[A-Z]/.test(reason.slice(0, -1)),
     );

