@@ -243,7 +243,8 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
     } finally {
       deadline?.clear();
     }
-    if (stateful) await sweepExpired(stateful.waiting, logger, metrics);
+    // Swept after real work only: an empty or ignored batch touches nothing.
+    if (stateful && refs.length > 0) await sweepExpired(stateful.waiting, logger, metrics);
     const byId = new Map<string, ObjectOutcome>(outcomes.map((o) => [o.objectId, o]));
 
     const failedItems = parsed.items.filter(

@@ -99,6 +99,12 @@ function answerEmptyBatch({ dir, environment }: Bundle, launcher: string[], invo
       // The test host may run Node 20, where the SDK prints its notice that it will need Node 22
       // (Lambda runs 22); vitest.config.ts turns it off for the tests, and so for their children.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Never AWS: a call the test did not expect is refused on loopback, and no credential
+      // lookup may reach the instance metadata service.
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+      AWS_ACCESS_KEY_ID: 'bundle-test',
+      AWS_SECRET_ACCESS_KEY: 'bundle-test',
+      AWS_EC2_METADATA_DISABLED: 'true',
       ...environment,
     },
     encoding: 'utf8',

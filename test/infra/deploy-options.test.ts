@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPipelineConfig } from '../../infra/config.ts';
@@ -488,7 +488,7 @@ describe('Alert routes', () => {
 describe('No silent failure', () => {
   it('warns at synth, without failing it, when alerts and alarms reach nobody', () => {
     // Act
-    const warnings = Annotations.fromStack(defaults.stack);
+    const warnings = defaults.annotations;
 
     // Assess
     warnings.hasWarning('/T1102Detection', Match.stringLikeRegexp('No alert subscriber or route'));
@@ -497,7 +497,7 @@ describe('No silent failure', () => {
 
   it('does not warn once an alert route and the operations subscriber are given', () => {
     // Act
-    const all = Annotations.fromStack(everything.stack).findWarning('*', Match.anyValue());
+    const all = everything.annotations.findWarning('*', Match.anyValue());
 
     // Assess
     expect(all.map((w) => String(w.entry.data))).not.toEqual(
@@ -509,7 +509,7 @@ describe('No silent failure', () => {
 
   it('counts Security Hub alone as an alert route', () => {
     // Act
-    const all = Annotations.fromStack(quiet.stack).findWarning('*', Match.anyValue());
+    const all = quiet.annotations.findWarning('*', Match.anyValue());
 
     // Assess
     expect(all.some((w) => /No alert subscriber/.test(String(w.entry.data)))).toBe(false);

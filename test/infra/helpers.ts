@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Template } from 'aws-cdk-lib/assertions';
+import { vi } from 'vitest';
 import { createApp, type PipelineApp } from '../../infra/app.ts';
 import { REPO_ROOT } from '../../infra/constructs/detection-function.ts';
 import type { T1102DetectionStack } from '../../infra/stack.ts';
@@ -31,6 +32,9 @@ export interface SynthOptions {
 export interface Synthesized {
   readonly stack: T1102DetectionStack;
   readonly template: Template;
+  readonly annotations: Annotations;
+  /** What CDK printed while synthesizing (warnings, the validation report). */
+  readonly printed: string;
   /** The cloud assembly directory (templates, asset manifests, bundled assets). */
   readonly assemblyDir: string;
   /** Removes the assembly directory. */
@@ -53,11 +57,32 @@ export function synthesize(options: SynthOptions = {}): Synthesized {
       { controlTower: options.controlTower ?? false },
     );
     options.extend?.(pipeline);
-    const assembly = pipeline.app.synth();
+    // CDK prints a synthesis's warnings (and the validation report naming them) on the console;
+    // they are kept for the tests that read them, not shown in a passing run.
+    const printed: string[] = [];
+    const keep = (...args: unknown[]) => {
+      printed.push(args.map(String).join(' '));
+    };
+    const error = vi.spyOn(console, 'error').mockImplementation(keep);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(keep);
+    let assembly: ReturnType<typeof pipeline.app.synth>;
+    let template: Template;
+    let annotations: Annotations;
+    try {
+      assembly = pipeline.app.synth();
+      // Template.fromStack and Annotations.fromStack synthesize again, and print again.
+      template = Template.fromStack(pipeline.stack);
+      annotations = Annotations.fromStack(pipeline.stack);
+    } finally {
+      error.mockRestore();
+      warn.mockRestore();
+    }
     return {
       stack: pipeline.stack,
-      template: Template.fromStack(pipeline.stack),
+      template,
+      annotations,
       assemblyDir: assembly.directory,
+      printed: printed.join('\n'),
       dispose: () => rmSync(outdir, { recursive: true, force: true }),
     };
   } catch (error) {
