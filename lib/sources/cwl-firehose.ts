@@ -4,12 +4,19 @@ import { type Json, jsonText, parseJsonBytes, parseJsonObject } from './json-rec
 import { nxlogEvent } from './nxlog.ts';
 import { createSysmonDispatch, type ParsedSysmon, SYSMON_EVENTS } from './sysmon-events.ts';
 import { OTHER_CHANNEL } from './sysmon-json.ts';
-import { eventIdAt, parseSysmonEvent } from './sysmon-xml.ts';
+import { createSysmonReader, eventIdAt, parseSysmonEvent } from './sysmon-xml.ts';
 import { winlogbeatEvent } from './winlogbeat.ts';
 
 /** CloudWatch Logs' health check of a subscription's destination: it carries no log data. */
 const CONTROL_MESSAGE = 'CONTROL_MESSAGE';
 const DATA_MESSAGE = 'DATA_MESSAGE';
+
+/**
+ * True when an XML message has no UtcTime of its own: its time is then the log event's timestamp,
+ * which only the parsed path adds.
+ */
+const logEventTimeNeeded = (message: string): boolean =>
+  !message.includes("Name='UtcTime'") && !message.includes('Name="UtcTime"');
 
 /** One log event of an envelope as a Sysmon event; undefined when it is none of Sysmon's. */
 function messageEvent(
@@ -47,6 +54,9 @@ function messageEvent(
  */
 function createCwlReader(o: ReaderOptions): RecordHandler {
   const dispatch = createSysmonDispatch(o);
+  // An XML message is read as an XML record is: pre-filtered on its raw text, parsed if needed.
+  // Its envelope, the record, is counted as parsed already.
+  const xml = createSysmonReader({ ...o, parsed: () => {} });
   return (buf, _s, start, end, record, offset) => {
     o.parsed();
     const excerpt = () => excerptOf(buf, start, end);
@@ -72,6 +82,11 @@ function createCwlReader(o: ReaderOptions): RecordHandler {
     for (const logEvent of events as Json[]) {
       const message = jsonText(logEvent?.message);
       if (message === undefined) continue;
+      if (message.startsWith('<') && !logEventTimeNeeded(message)) {
+        const bytes = Buffer.from(message, 'utf8');
+        xml(bytes, bytes.toString('latin1'), 0, bytes.length, record, offset);
+        continue;
+      }
       const ts = typeof logEvent.timestamp === 'number' ? logEvent.timestamp : undefined;
       const event = messageEvent(message, ts);
       if (event === undefined) continue;

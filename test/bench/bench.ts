@@ -14,6 +14,10 @@
  * planted matches, --mb still counting the XML. The engine reads them as that shape and the bound
  * splits them with that shape's framing (a JSON sequence of envelopes for cwl).
  *
+ * `npm run bench -- --source evtx [--mb N]` instead runs the engine on a large .evtx made of the
+ * real chunks of ../shared/datasets/evtx, beside the XML path on the same events
+ * (test/bench/evtx-engine.ts).
+ *
  * --naive-mb N runs the naive path on a separate N MiB batch (same seed) and extrapolates its
  * per-MiB throughput; the engine also runs on that batch so the alerts can still be compared.
  * --bundle runs the paths from an esbuild bundle with plain node (as Lambda runs the code)
@@ -29,6 +33,7 @@
  * --runs > 1. 1 MB here is 2^20 bytes, as in --mb.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
@@ -265,7 +270,33 @@ function describeBatch(batch: GeneratedBatch): string {
   return `${relative(process.cwd(), batch.path)}${batch.reused ? ' (reused)' : ` (generated in ${fmt(m.generationMs / 1000, 1)} s)`}: ${fmt(m.bytes / BYTES_PER_MB, 1)} MiB text, ${fmt(m.gzipBytes / BYTES_PER_MB, 1)} MiB gzip, ${fmt(m.records, 0)} records${events}, ${m.plantedMatches} planted matches in ${m.groups.length} groups`;
 }
 
+const EVTX_ENGINE = fileURLToPath(new URL('./evtx-engine.ts', import.meta.url));
+
+/**
+ * `--source evtx`: the engine on a large .evtx beside the XML path on the same events, each in a
+ * process of its own (test/bench/evtx-engine.ts), so each peak RSS is its path's.
+ */
+async function benchEvtx(mb: string): Promise<void> {
+  for (const path of ['evtx', 'xml']) {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', EVTX_ENGINE, '--path', path, '--mb', mb],
+      {
+        stdio: 'inherit',
+      },
+    );
+    const [code] = (await once(child, 'exit')) as [number | null];
+    if (code !== 0) process.exitCode = 1;
+  }
+}
+
 async function main(): Promise<void> {
+  const source = process.argv.indexOf('--source');
+  if (process.argv[source + 1] === 'evtx') {
+    const mb = process.argv.indexOf('--mb');
+    await benchEvtx(mb > 0 ? (process.argv[mb + 1] ?? '1024') : '1024');
+    return;
+  }
   const o = parseOptions();
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(
