@@ -1,6 +1,6 @@
 import type { ReaderOptions, RecordHandler, SourcePlugin } from '../engine/input.ts';
 import { excerptOf } from '../text/record.ts';
-import { type Json, jsonText, parseJsonBytes, parseJsonObject } from './json-records.ts';
+import { type Json, jsonText, parseJsonObject, readJsonRecord } from './json-records.ts';
 import { nxlogEvent } from './nxlog.ts';
 import { createSysmonDispatch, type ParsedSysmon, SYSMON_EVENTS } from './sysmon-events.ts';
 import { OTHER_CHANNEL } from './sysmon-json.ts';
@@ -58,14 +58,9 @@ function createCwlReader(o: ReaderOptions): RecordHandler {
   // Its envelope, the record, is counted as parsed already.
   const xml = createSysmonReader({ ...o, parsed: () => {} });
   return (buf, _s, start, end, record, offset) => {
-    o.parsed();
+    const envelope = readJsonRecord(o, buf, start, end, record, offset);
+    if (envelope === undefined) return;
     const excerpt = () => excerptOf(buf, start, end);
-    const v = parseJsonBytes(buf.subarray(start, end));
-    if ('skip' in v) {
-      o.skip(v.skip, v.message, record, offset, excerpt());
-      return;
-    }
-    const envelope: Json = v.json;
     const type = jsonText(envelope.messageType);
     if (type === CONTROL_MESSAGE) return;
     const events = envelope.logEvents;

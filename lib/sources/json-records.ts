@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import type { RecordSkip } from '../engine/input.ts';
+import type { ReaderOptions, RecordSkip } from '../engine/input.ts';
+import { excerptOf } from '../text/record.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -53,4 +54,23 @@ export function textMembers(o: unknown): Record<string, string> {
     if (text !== undefined) out[k] = text;
   }
   return out;
+}
+
+/**
+ * The record `[start, end)` of `buf` parsed as a JSON object, counted as parsed; undefined when it
+ * is none, after reporting why as a located skip.
+ */
+export function readJsonRecord(
+  o: Pick<ReaderOptions, 'parsed' | 'skip'>,
+  buf: Buffer,
+  start: number,
+  end: number,
+  record: number,
+  offset: number,
+): Json | undefined {
+  o.parsed();
+  const v = parseJsonBytes(buf.subarray(start, end));
+  if (!('skip' in v)) return v.json;
+  o.skip(v.skip, v.message, record, offset, excerptOf(buf, start, end));
+  return undefined;
 }

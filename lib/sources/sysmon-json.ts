@@ -1,7 +1,7 @@
 import type { ReaderOptions, RecordHandler } from '../engine/input.ts';
 import { jsonInteger } from '../text/fields.ts';
 import { excerptOf } from '../text/record.ts';
-import { type Json, parseJsonBytes } from './json-records.ts';
+import { type Json, readJsonRecord } from './json-records.ts';
 import { createSysmonDispatch, type ParsedSysmon, SYSMON_EVENTS } from './sysmon-events.ts';
 
 /** The event log channel Sysmon writes to; other channels' records are never Sysmon events. */
@@ -28,14 +28,10 @@ export interface SysmonJsonShape {
 export function createSysmonJsonReader(o: ReaderOptions, shape: SysmonJsonShape): RecordHandler {
   const dispatch = createSysmonDispatch(o);
   const full: RecordHandler = (buf, _s, start, end, record, offset) => {
-    o.parsed();
+    const json = readJsonRecord(o, buf, start, end, record, offset);
+    if (json === undefined) return;
     const excerpt = () => excerptOf(buf, start, end);
-    const v = parseJsonBytes(buf.subarray(start, end));
-    if ('skip' in v) {
-      o.skip(v.skip, v.message, record, offset, excerpt());
-      return;
-    }
-    const event = shape.toSysmon(v.json);
+    const event = shape.toSysmon(json);
     if (event === undefined)
       o.skip('unrecognised-record', shape.notOfShape, record, offset, excerpt());
     else if (event !== OTHER_CHANNEL) dispatch(event, record, offset, excerpt);
