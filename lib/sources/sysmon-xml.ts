@@ -22,6 +22,19 @@ import {
   toProcess,
 } from './sysmon-events.ts';
 
+/**
+ * A pre-filter handler for one kind of record (`rec` is the record's own latin1 text): true when
+ * it decided on the raw text, false when the record needs the parser.
+ */
+type KindHandler = (
+  buf: Buffer,
+  rec: string,
+  start: number,
+  end: number,
+  record: number,
+  offset: number,
+) => boolean;
+
 /** SYSMON_EVENTS by number, for the pre-filter. */
 const KIND_BY_ID: Array<(typeof SYSMON_EVENTS)[keyof typeof SYSMON_EVENTS] | undefined> = [];
 for (const [id, kind] of Object.entries(SYSMON_EVENTS)) KIND_BY_ID[Number(id)] = kind;
@@ -295,141 +308,160 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
     return text === undefined || rule.listedUrlHosts(text).length > 0;
   };
 
+  // One handler per record kind: each decides on the raw text (true) or asks for the parser
+  // (false); `fast` is the single fallback to it.
+  const f = SYSMON_FIELDS;
+
+  const fastEnd: KindHandler = (_buf, rec, _start, _end, _record, offset) => {
+    const guid = xmlData(rec, f.processKey);
+    if (guid !== null) {
+      const key = sysmonProcessKey(guid);
+      if (key !== undefined) analyzer.processEnd(key, offset);
+      return true;
+    }
+    return false;
+  };
+
+  const fastDns: KindHandler = (buf, rec, start, end, record, offset) => {
+    const q = xmlData(rec, f.query);
+    if (typeof q === 'string' && rule.listedDomain(q) !== undefined) {
+      // A listed name queried by a process known to be harmless (a browser) cannot match.
+      const guid = xmlData(rec, f.processKey);
+      const key = typeof guid === 'string' ? sysmonProcessKey(guid) : undefined;
+      if (key !== undefined && analyzer.isHarmless(key)) return true;
+      // A candidate: read it off the text when entity-free (the XML parser costs ~0.1 ms).
+      const e = eventFromText('dns', rec, record);
+      if (e !== null) {
+        if (e === undefined) return true;
+        if ('skip' in e) {
+          o.skip(e.skip, e.message, record, offset, excerptOf(buf, start, end));
+          return true;
+        }
+        analyzer.dns(e);
+        return true;
+      }
+    } else if (typeof q === 'string') {
+      // Unlisted names matter only to a process whose command line names a listed host.
+      if (!analyzer.anyWantsAllAnswers) return true;
+      const guid = xmlData(rec, f.processKey);
+      if (typeof guid === 'string') {
+        const key = sysmonProcessKey(guid);
+        if (key === undefined || !analyzer.wantsAllAnswers(key)) return true;
+      }
+    }
+    return false;
+  };
+
+  const fastProcess: KindHandler = (buf, rec, start, end, record, offset) => {
+    const image = xmlData(rec, f.image);
+    const ofn = xmlData(rec, f.originalFileName);
+    const parent = xmlData(rec, f.parentImage);
+    const guid = xmlData(rec, f.processKey);
+    if (image !== null && ofn !== null && parent !== null && guid !== null) {
+      const guidKey = sysmonProcessKey(guid);
+      if (guidKey === undefined) return true;
+      if (!rule.processCouldMatch({ image, originalFileName: ofn, parentImage: parent })) {
+        analyzer.harmless(guidKey);
+        return true;
+      }
+      // Flat: the context keeps the key (a slice would pin the whole chunk's text).
+      const key = detach(guidKey);
+      // The command line as written: a URL in it (or one that entities could spell) needs the
+      // parser, so that its hosts are read exactly as the parse-everything path reads them.
+      const rawCmd = xmlData(rec, f.cmdLine, 0, rec.length, true);
+      const urlLike =
+        rawCmd === null ||
+        (rawCmd !== undefined &&
+          (rawCmd.includes('&#') || // a character reference could spell its `:` or `/`
+            (rawCmd.includes('://') && namesListedHost(rawCmd))));
+      if (urlLike) return false;
+      const cmd = rawCmd?.includes('&') ? null : rawCmd;
+      const user = xmlData(rec, f.user);
+      if (cmd !== null && user !== null) {
+        // Entity-free values read as written: hold just these, not the ~1.5 KiB record.
+        const held: Array<[string, string]> = [];
+        let chars = 0;
+        for (const [k, v] of [
+          [f.image, image],
+          [f.originalFileName, ofn],
+          [f.parentImage, parent],
+          [f.cmdLine, cmd],
+          [f.user, user],
+        ] as const) {
+          if (v === undefined) continue;
+          held.push([k, detach(v)]);
+          chars += v.length;
+        }
+        analyzer.heldProcess({ key, record, offset, chars, resolve: heldProcess(key, held) });
+        return true;
+      }
+      // Entity references in the command line or user (`&quot;` is common): keep the five
+      // values as written in a minimal event, which the parser decodes exactly as it would
+      // the record, at a third of the record's size. A flat copy: processes outlive chunks.
+      const rawUser = xmlData(rec, f.user, 0, rec.length, true);
+      const text =
+        rawUser === null
+          ? heldText(buf, start, end)
+          : detach(
+              minimalProcessEvent([
+                [f.processKey, guid],
+                [f.image, image],
+                [f.originalFileName, ofn],
+                [f.parentImage, parent],
+                [f.cmdLine, rawCmd],
+                [f.user, rawUser],
+              ]),
+            );
+      analyzer.heldProcess({
+        key,
+        record,
+        offset,
+        chars: text.length,
+        resolve: later(text, toProcess),
+      });
+      return true;
+    }
+    return false;
+  };
+
+  const fastConnection: KindHandler = (buf, rec, start, end, record, offset) => {
+    const hostname = xmlData(rec, f.hostname);
+    const guid = xmlData(rec, f.processKey);
+    const ip = xmlData(rec, f.ip);
+    if (hostname !== null && guid !== null && ip !== null) {
+      // Held unread: only a listed hostname or a join (DNS answer, command-line URL) can make
+      // it matter.
+      analyzer.connection({
+        key: sysmonProcessKey(guid),
+        record,
+        offset,
+        hostname: nonEmpty(hostname),
+        ip: nonEmpty(ip)?.toLowerCase(),
+        // Its own bytes; the join window bounds how long they stay.
+        resolve: heldConnection(heldText(buf, start, end), record),
+      });
+      return true;
+    }
+    return false;
+  };
+
+  const HANDLERS = {
+    end: fastEnd,
+    dns: fastDns,
+    process: fastProcess,
+    network: fastConnection,
+  } as const;
+
   const fast: RecordHandler = (buf, str, start, end, record, offset) => {
     const id = eventIdAt(str, start, end);
     const kind = id < 0 ? 'unknown' : KIND_BY_ID[id];
     if (kind === undefined) return; // an EventID the rule never reads
-    if (kind === 'unknown') {
-      full(buf, str, start, end, record, offset); // malformed: let the parser say why
+    // The record alone bounds every search of its handler; an unreadable EventID is the parser's.
+    if (
+      kind !== 'unknown' &&
+      HANDLERS[kind](buf, str.slice(start, end), start, end, record, offset)
+    )
       return;
-    }
-    const rec = str.slice(start, end); // bounds every search below to this record
-    const f = SYSMON_FIELDS;
-    if (kind === 'end') {
-      const guid = xmlData(rec, f.processKey);
-      if (guid !== null) {
-        const key = sysmonProcessKey(guid);
-        if (key !== undefined) analyzer.processEnd(key, offset);
-        return;
-      }
-    } else if (kind === 'dns') {
-      const q = xmlData(rec, f.query);
-      if (typeof q === 'string' && rule.listedDomain(q) !== undefined) {
-        // A listed name queried by a process known to be harmless (a browser) cannot match.
-        const guid = xmlData(rec, f.processKey);
-        const key = typeof guid === 'string' ? sysmonProcessKey(guid) : undefined;
-        if (key !== undefined && analyzer.isHarmless(key)) return;
-        // A candidate: read it off the text when entity-free (the XML parser costs ~0.1 ms).
-        const e = eventFromText('dns', rec, record);
-        if (e !== null) {
-          if (e === undefined) return;
-          if ('skip' in e) {
-            o.skip(e.skip, e.message, record, offset, excerptOf(buf, start, end));
-            return;
-          }
-          analyzer.dns(e);
-          return;
-        }
-      } else if (typeof q === 'string') {
-        // Unlisted names matter only to a process whose command line names a listed host.
-        if (!analyzer.anyWantsAllAnswers) return;
-        const guid = xmlData(rec, f.processKey);
-        if (typeof guid === 'string') {
-          const key = sysmonProcessKey(guid);
-          if (key === undefined || !analyzer.wantsAllAnswers(key)) return;
-        }
-      }
-    } else if (kind === 'process') {
-      const image = xmlData(rec, f.image);
-      const ofn = xmlData(rec, f.originalFileName);
-      const parent = xmlData(rec, f.parentImage);
-      const guid = xmlData(rec, f.processKey);
-      if (image !== null && ofn !== null && parent !== null && guid !== null) {
-        const guidKey = sysmonProcessKey(guid);
-        if (guidKey === undefined) return;
-        if (!rule.processCouldMatch({ image, originalFileName: ofn, parentImage: parent })) {
-          analyzer.harmless(guidKey);
-          return;
-        }
-        // Flat: the context keeps the key (a slice would pin the whole chunk's text).
-        const key = detach(guidKey);
-        // The command line as written: a URL in it (or one that entities could spell) needs the
-        // parser, so that its hosts are read exactly as the parse-everything path reads them.
-        const rawCmd = xmlData(rec, f.cmdLine, 0, rec.length, true);
-        const urlLike =
-          rawCmd === null ||
-          (rawCmd !== undefined &&
-            (rawCmd.includes('&#') || // a character reference could spell its `:` or `/`
-              (rawCmd.includes('://') && namesListedHost(rawCmd))));
-        if (urlLike) {
-          full(buf, str, start, end, record, offset);
-          return;
-        }
-        const cmd = rawCmd?.includes('&') ? null : rawCmd;
-        const user = xmlData(rec, f.user);
-        if (cmd !== null && user !== null) {
-          // Entity-free values read as written: hold just these, not the ~1.5 KiB record.
-          const held: Array<[string, string]> = [];
-          let chars = 0;
-          for (const [k, v] of [
-            [f.image, image],
-            [f.originalFileName, ofn],
-            [f.parentImage, parent],
-            [f.cmdLine, cmd],
-            [f.user, user],
-          ] as const) {
-            if (v === undefined) continue;
-            held.push([k, detach(v)]);
-            chars += v.length;
-          }
-          analyzer.heldProcess({ key, record, offset, chars, resolve: heldProcess(key, held) });
-          return;
-        }
-        // Entity references in the command line or user (`&quot;` is common): keep the five
-        // values as written in a minimal event, which the parser decodes exactly as it would
-        // the record, at a third of the record's size. A flat copy: processes outlive chunks.
-        const rawUser = xmlData(rec, f.user, 0, rec.length, true);
-        const text =
-          rawUser === null
-            ? heldText(buf, start, end)
-            : detach(
-                minimalProcessEvent([
-                  [f.processKey, guid],
-                  [f.image, image],
-                  [f.originalFileName, ofn],
-                  [f.parentImage, parent],
-                  [f.cmdLine, rawCmd],
-                  [f.user, rawUser],
-                ]),
-              );
-        analyzer.heldProcess({
-          key,
-          record,
-          offset,
-          chars: text.length,
-          resolve: later(text, toProcess),
-        });
-        return;
-      }
-    } else {
-      const hostname = xmlData(rec, f.hostname);
-      const guid = xmlData(rec, f.processKey);
-      const ip = xmlData(rec, f.ip);
-      if (hostname !== null && guid !== null && ip !== null) {
-        // Held unread: only a listed hostname or a join (DNS answer, command-line URL) can make
-        // it matter.
-        analyzer.connection({
-          key: sysmonProcessKey(guid),
-          record,
-          offset,
-          hostname: nonEmpty(hostname),
-          ip: nonEmpty(ip)?.toLowerCase(),
-          // Its own bytes; the join window bounds how long they stay.
-          resolve: heldConnection(heldText(buf, start, end), record),
-        });
-        return;
-      }
-    }
     full(buf, str, start, end, record, offset);
   };
 
