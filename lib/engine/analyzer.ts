@@ -15,6 +15,7 @@ import type {
   RecordSkip,
 } from './input.ts';
 import { MAX_SUMMARY_GROUPS, MAX_WAITING_CANDIDATES, type ScanLimits } from './limits.ts';
+import { EXCEPTED, resolveMatch } from './resolve.ts';
 import type { ContextStore, SkipReason, StoredContext } from './types.ts';
 import { type WaitingCandidate, waitingCandidate } from './waiting.ts';
 
@@ -628,34 +629,14 @@ export class ObjectAnalyzer implements AnalyzerInput {
       return;
     }
 
+    if (hostname === undefined || image === undefined) return;
+    const facts = { hostname, image, parentImage, cmdLine, host, user };
     const originalFileName = proc?.originalFileName;
-    const listed = this.rule.match({
-      kind: e.kind,
-      hostname,
-      image,
-      originalFileName,
-      parentImage,
-    });
-    if (listed === undefined || hostname === undefined || image === undefined) return;
+    const m = resolveMatch(this.rule, this.exceptions, e, { ...facts, originalFileName });
+    if (m === undefined) return;
     this.matched++;
-    const subject = { host, user, image, originalFileName, parentImage, hostname };
-    if (this.exceptions.size > 0 && this.exceptions.excepts(subject)) {
-      this.excepted++;
-      return;
-    }
-    this.grouper.add({
-      event: e,
-      key: {
-        host: host ?? '',
-        user: user ?? '',
-        process: (own.file?.name ?? basename(image)).toLowerCase(),
-        domain: normalizeHostname(hostname),
-      },
-      tier: listed.tier,
-      cmdLine,
-      parent: parentImage === undefined ? undefined : basename(parentImage),
-      processPath: image,
-    });
+    if (m === EXCEPTED) this.excepted++;
+    else this.grouper.add(m);
   }
 
   /**

@@ -1,9 +1,8 @@
 import type { ResolvedMatch } from '../alert/group.ts';
 import type { NormalizedEvent } from '../event/types.ts';
-import { normalizeHostname } from '../rule/compile.ts';
 import { type CompiledExceptions, NO_EXCEPTIONS } from '../rule/exceptions.ts';
 import type { CompiledRule } from '../rule/types.ts';
-import { basename } from '../text/fields.ts';
+import { EXCEPTED, resolveMatch } from './resolve.ts';
 import type { StoredProcess } from './types.ts';
 
 /**
@@ -48,31 +47,15 @@ export function resolveWaiting(
   const own = e.actor.process;
   // The path the rule reads, as in the analyzer: the event's own, else the process record's.
   const image = own.file?.path ?? process.image ?? own.file?.name;
-  const parentImage = own.parent_process?.file?.path ?? process.parentImage;
-  const originalFileName = process.originalFileName;
-  const listed = rule.match({
-    kind: e.kind,
+  if (image === undefined) return undefined;
+  const m = resolveMatch(rule, exceptions, e, {
     hostname: c.hostname,
     image,
-    originalFileName,
-    parentImage,
-  });
-  if (listed === undefined || image === undefined) return undefined;
-  const host = c.host ?? e.device.hostname ?? hostName;
-  const user = e.actor.user.name ?? process.user;
-  const subject = { host, user, image, originalFileName, parentImage, hostname: c.hostname };
-  if (exceptions.size > 0 && exceptions.excepts(subject)) return undefined;
-  return {
-    event: e,
-    key: {
-      host: host ?? '',
-      user: user ?? '',
-      process: (own.file?.name ?? basename(image)).toLowerCase(),
-      domain: normalizeHostname(c.hostname),
-    },
-    tier: listed.tier,
+    originalFileName: process.originalFileName,
+    parentImage: own.parent_process?.file?.path ?? process.parentImage,
     cmdLine: own.cmd_line ?? process.cmdLine,
-    parent: parentImage === undefined ? undefined : basename(parentImage),
-    processPath: image,
-  };
+    host: c.host ?? e.device.hostname ?? hostName,
+    user: e.actor.user.name ?? process.user,
+  });
+  return m === EXCEPTED ? undefined : m;
 }
