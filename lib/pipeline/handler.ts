@@ -26,7 +26,7 @@ import { type AlertPolicy, statelessAlertPolicy } from './policy.ts';
 import { createObjectProcessor, type ObjectOutcome } from './processor.ts';
 import { AlertPublisher, type PublishOptions, type SnsPublisher } from './publish.ts';
 import type { S3Writer } from './quarantine.ts';
-import { createAlertSinks, loadSinkConfig, type SinkClients } from './sinks/index.ts';
+import { createAlertSinks, readSinkConfig, type SinkClients } from './sinks/index.ts';
 import {
   METRIC,
   METRICS_NAMESPACE,
@@ -122,10 +122,12 @@ async function sweepExpired(
  */
 export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHandler {
   const env = options.env ?? process.env;
-  // The function's and the state layer's variables are read together: every problem at once.
+  // The function's, the state layer's and the alert routes' variables are read together: every
+  // problem at once.
   const reader = createEnvReader(env);
   const config = readPipelineConfig(reader, options.source);
   const settings = readStateSettings(reader);
+  const sinkConfig = readSinkConfig(reader);
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
   const source = options.source;
   const serviceName = reader.text('POWERTOOLS_SERVICE_NAME') ?? `t1102-${source}`;
@@ -152,7 +154,7 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
   // SNS, and the EventBridge and Security Hub routes the configuration turns on.
   const publisher = createAlertSinks(
     new AlertPublisher(sns, config.alertTopicArn, options.publish),
-    loadSinkConfig(env),
+    sinkConfig,
     {
       region: config.aws.region,
       endpoint: config.aws.endpoint,

@@ -160,4 +160,25 @@ describe('Configuration from the environment', () => {
     ]);
     expect(problems[2]).toContain('whole number of minutes from 1 to 10080, got "abc"');
   });
+
+  it("reports the alert routes' problems together with the function's", () => {
+    // Act
+    let error: unknown;
+    try {
+      createS3BatchHandler({
+        source: 'sysmon',
+        env: { WINDOW_MINUTES: 'abc', ALERT_EVENT_BUS: 'https://events.example' },
+      });
+    } catch (err) {
+      error = err;
+    }
+
+    // Assess: the missing topic, the window and the bus, in one error
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.split(' ')[0])).toEqual([
+      'ALERT_TOPIC_ARN',
+      'WINDOW_MINUTES',
+      'ALERT_EVENT_BUS',
+    ]);
+  });
 });

@@ -1,4 +1,4 @@
-import { type Env, envReader } from '../env.ts';
+import { createEnvReader, type Env, type EnvReader } from '../../config/env.ts';
 import { ConfigError } from '../errors.ts';
 
 // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html:
@@ -19,23 +19,31 @@ export interface SinkConfig {
   securityHubProductArn: string | undefined;
 }
 
-/** Reads the routes from the environment at cold start; ConfigError names every problem. */
-export function loadSinkConfig(env: Env): SinkConfig {
-  const problems: string[] = [];
-  const { get } = envReader(env, problems);
-  const eventBus = get('ALERT_EVENT_BUS');
+/**
+ * The routes as far as they can be read (lib/config/env.ts names the variables); every problem
+ * goes to `reader`, so the handler reports them with the function's other settings.
+ */
+export function readSinkConfig(reader: EnvReader): SinkConfig {
+  const eventBus = reader.text('ALERT_EVENT_BUS');
   if (eventBus !== undefined && !EVENT_BUS_NAME.test(eventBus) && !EVENT_BUS_ARN.test(eventBus)) {
-    problems.push(`ALERT_EVENT_BUS is not an event bus name or ARN: ${JSON.stringify(eventBus)}`);
+    reader.problem(`ALERT_EVENT_BUS is not an event bus name or ARN: ${JSON.stringify(eventBus)}`);
   }
-  const securityHubProductArn = get('SECURITY_HUB_PRODUCT_ARN');
+  const securityHubProductArn = reader.text('SECURITY_HUB_PRODUCT_ARN');
   if (
     securityHubProductArn !== undefined &&
     !SECURITY_HUB_PRODUCT_ARN.test(securityHubProductArn)
   ) {
-    problems.push(
+    reader.problem(
       `SECURITY_HUB_PRODUCT_ARN must be arn:<partition>:securityhub:<region>:<account>:product/<account>/default, got ${JSON.stringify(securityHubProductArn)}`,
     );
   }
-  if (problems.length > 0) throw new ConfigError(problems);
   return { eventBus, securityHubProductArn };
+}
+
+/** Reads the routes alone; ConfigError names every problem. */
+export function loadSinkConfig(env: Env): SinkConfig {
+  const reader = createEnvReader(env);
+  const config = readSinkConfig(reader);
+  if (reader.problems.length > 0) throw new ConfigError(reader.problems);
+  return config;
 }

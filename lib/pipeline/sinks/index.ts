@@ -9,7 +9,7 @@ export {
   toAsff,
 } from './asff.ts';
 export type { SinkConfig } from './config.ts';
-export { loadSinkConfig } from './config.ts';
+export { loadSinkConfig, readSinkConfig } from './config.ts';
 export type { SinkClients } from './create.ts';
 export { createAlertSinks } from './create.ts';
 export type { EventBridgeSend } from './eventbridge.ts';
