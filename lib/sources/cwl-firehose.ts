@@ -1,10 +1,30 @@
-import type { ReaderOptions, RecordHandler, SourcePlugin } from '../engine/input.ts';
-import { excerptOf } from '../text/record.ts';
-import { type Json, jsonText, parseJsonObject, readJsonRecord } from './json-records.ts';
+import type { ConnectionRef, ReaderOptions, RecordHandler, SourcePlugin } from '../engine/input.ts';
+import { find, findMember, jsonRaw, xmlData } from '../text/fields.ts';
+import { flatMembers, flatMembersFor, jsonStringBytes, skipSpace } from '../text/json-flat.ts';
+import { excerptOf, heldText } from '../text/record.ts';
+import {
+  type Json,
+  jsonText,
+  parseJsonBytes,
+  parseJsonObject,
+  readJsonRecord,
+} from './json-records.ts';
 import { nxlogEvent } from './nxlog.ts';
-import { createSysmonDispatch, type ParsedSysmon, SYSMON_EVENTS } from './sysmon-events.ts';
+import {
+  createSysmonDispatch,
+  SYSMON_FIELDS as F,
+  KIND_BY_ID,
+  type ParsedSysmon,
+  SYSMON_EVENTS,
+} from './sysmon-events.ts';
 import { OTHER_CHANNEL } from './sysmon-json.ts';
-import { createSysmonReader, eventIdAt, parseSysmonEvent } from './sysmon-xml.ts';
+import { createSysmonPrefilter } from './sysmon-prefilter.ts';
+import {
+  createSysmonReader,
+  eventIdAt,
+  heldXmlConnection,
+  parseSysmonEvent,
+} from './sysmon-xml.ts';
 import { winlogbeatEvent } from './winlogbeat.ts';
 
 /** CloudWatch Logs' health check of a subscription's destination: it carries no log data. */
@@ -46,21 +66,128 @@ function messageEvent(
   return event;
 }
 
+/** Where the fast path finds the envelope's parts, written compactly as CloudWatch Logs does. */
+const MESSAGE_TYPE = '"messageType"';
+const LOG_EVENTS_MEMBER = 'logEvents":[';
+const LOG_EVENT_NAMES = ['message'];
+const logEventRoom = flatMembersFor(LOG_EVENT_NAMES.length);
+const UTC_TIME = ["Name='UtcTime'", 'Name=\\"UtcTime\\"'];
+const ESCAPED_QUOTED_NAME = 'Name=\\"';
+
+/**
+ * The spans of the log events' `message` strings (their quotes included; -1 for a log event
+ * without one), read off the envelope's raw text; null when the envelope needs the parser.
+ */
+function messageSpans(s: string, start: number, end: number): Int32Array | null {
+  const array = findMember(s, LOG_EVENTS_MEMBER, start, end);
+  if (array < 0) return null;
+  const spans: number[] = [];
+  let i = skipSpace(s, array + LOG_EVENTS_MEMBER.length + 1, end); // past the `[`
+  if (s.charCodeAt(i) === 93 /* ] */) return new Int32Array(0);
+  for (;;) {
+    const m = flatMembers(s, i, end, LOG_EVENT_NAMES, logEventRoom);
+    if (m === null) return null;
+    spans.push(m.from[0]!, m.to[0]!, i, m.end);
+    i = skipSpace(s, m.end, end);
+    const c = s.charCodeAt(i);
+    if (c === 93 /* ] */) return Int32Array.from(spans);
+    if (c !== 44 /* , */) return null;
+    i = skipSpace(s, i + 1, end);
+  }
+}
+
+/**
+ * A value read off a message's escaped text when it reads the same unescaped: printable ASCII
+ * with no `\\` (nor XML entity: xmlData gives null for those).
+ */
+function escapeFree(value: string | null | undefined): string | null | undefined {
+  if (value == null) return value;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 32 || c > 126 || c === 92) return null;
+  }
+  return value;
+}
+
+/**
+ * A value read off a message's escaped text with each escaped backslash (two in the text) made
+ * one: the latin1 view of its bytes, as the XML reader's pre-filter compares it; null for any
+ * other escape.
+ */
+function backslashesUnescaped(value: string | null | undefined): string | null | undefined {
+  if (value == null || !value.includes('\\')) return value;
+  let out = '';
+  let last = 0;
+  for (let i = value.indexOf('\\'); i >= 0; i = value.indexOf('\\', last)) {
+    if (value.charCodeAt(i + 1) !== 92) return null;
+    out += value.slice(last, i + 1);
+    last = i + 2;
+  }
+  return out + value.slice(last);
+}
+
+/**
+ * The JSON string content `[from, to)` of `s` (quoted at `from - 1` and `to`) unescaped, as the
+ * latin1 view of its UTF-8 bytes (what the XML reader reads); null when it is not a valid JSON
+ * string. Without `\u` escapes, JSON.parse of the latin1 view gives exactly that, natively; with
+ * them (or what looks like them: `\\update` in a path), the bytes are decoded one escape at a time.
+ */
+function unescapedLatin1(buf: Buffer, s: string, from: number, to: number): string | null {
+  const quoted = s.slice(from - 1, to + 1);
+  if (quoted.includes('\\u')) return jsonStringBytes(buf, from, to)?.toString('latin1') ?? null;
+  try {
+    return JSON.parse(quoted) as string;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * CloudWatch Logs subscription → Kinesis Data Firehose → S3: a run of gzip members, each one
  * JSON envelope (`messageType`, `logGroup`, `logStream`, `logEvents[]`), with no separator. Each
  * log event's `message` is one event as the CloudWatch agent sent it: the event XML
  * (`event_format: xml`) or a JSON rendering.
+ *
+ * In fast mode the envelope is not parsed: its log events' messages are found on the raw text,
+ * an XML message whose EventID the rule never reads is dropped there, and one that carries its
+ * own UtcTime is unescaped and read as an XML record is (pre-filtered, parsed if needed). Any
+ * other log event is parsed alone; an envelope whose layout the raw reading does not follow is
+ * parsed whole.
  */
 function createCwlReader(o: ReaderOptions): RecordHandler {
   const dispatch = createSysmonDispatch(o);
   // An XML message is read as an XML record is: pre-filtered on its raw text, parsed if needed.
-  // Its envelope, the record, is counted as parsed already.
-  const xml = createSysmonReader({ ...o, parsed: () => {} });
-  return (buf, _s, start, end, record, offset) => {
+  // Its envelope, the record, is counted as parsed or not by itself.
+  const inner: ReaderOptions = { ...o, parsed: () => {} };
+  const xml = createSysmonReader(inner);
+
+  const logEvent = (event: Json, record: number, offset: number) => {
+    const message = jsonText(event?.message);
+    if (message === undefined) return;
+    if (message.startsWith('<') && !logEventTimeNeeded(message)) {
+      const bytes = Buffer.from(message, 'utf8');
+      xml(bytes, bytes.toString('latin1'), 0, bytes.length, record, offset);
+      return;
+    }
+    const ts = typeof event.timestamp === 'number' ? event.timestamp : undefined;
+    const parsed = messageEvent(message, ts);
+    if (parsed === undefined) return;
+    if ('skip' in parsed) {
+      o.skip(
+        parsed.skip,
+        `log event ${jsonText(event.id) ?? '?'}: ${parsed.message}`,
+        record,
+        offset,
+        message.slice(0, 512),
+      );
+      return;
+    }
+    dispatch(parsed, record, offset, () => message.slice(0, 512));
+  };
+
+  const full: RecordHandler = (buf, _s, start, end, record, offset) => {
     const envelope = readJsonRecord(o, buf, start, end, record, offset);
     if (envelope === undefined) return;
-    const excerpt = () => excerptOf(buf, start, end);
     const type = jsonText(envelope.messageType);
     if (type === CONTROL_MESSAGE) return;
     const events = envelope.logEvents;
@@ -70,32 +197,122 @@ function createCwlReader(o: ReaderOptions): RecordHandler {
         'not a CloudWatch Logs envelope: no DATA_MESSAGE with logEvents',
         record,
         offset,
-        excerpt(),
+        excerptOf(buf, start, end),
       );
       return;
     }
-    for (const logEvent of events as Json[]) {
-      const message = jsonText(logEvent?.message);
-      if (message === undefined) continue;
-      if (message.startsWith('<') && !logEventTimeNeeded(message)) {
-        const bytes = Buffer.from(message, 'utf8');
-        xml(bytes, bytes.toString('latin1'), 0, bytes.length, record, offset);
+    for (const event of events as Json[]) logEvent(event, record, offset);
+  };
+  if (o.mode === 'full') return full;
+
+  const prefilter = createSysmonPrefilter(o.rule, o.analyzer);
+
+  /** A held connection's message (its JSON string, quotes included), read only if a join asks. */
+  const heldConnection =
+    (quoted: string, record: number): ConnectionRef['resolve'] =>
+    () => {
+      const text = unescapedLatin1(Buffer.from(quoted, 'latin1'), quoted, 1, quoted.length - 1);
+      return text === null
+        ? { skip: 'invalid-json', message: 'log event message is not a valid JSON string' }
+        : heldXmlConnection(inner, text, record)();
+    };
+
+  /**
+   * Decides an event on values read off its still-escaped text where they need no decoding (a
+   * GUID, a hostname, an IP), as the XML reader would on the unescaped text; false when the
+   * message must be unescaped for the XML reader.
+   */
+  const escapedDecision = (
+    kind: NonNullable<(typeof KIND_BY_ID)[number]>,
+    buf: Buffer,
+    s: string,
+    from: number,
+    to: number,
+    record: number,
+    offset: number,
+  ): boolean => {
+    // Double-quoted names read `Name=\"…\"` escaped, which xmlData does not look for.
+    if (find(s, ESCAPED_QUOTED_NAME, from, to) >= 0) return false;
+    const guid = escapeFree(xmlData(s, F.processKey, from, to));
+    if (guid === null) return false;
+    if (kind === 'end') {
+      prefilter.end(guid, offset);
+      return true;
+    }
+    if (kind === 'process') {
+      // Paths: their backslashes are the only escapes a message's image names usually have.
+      const image = backslashesUnescaped(xmlData(s, F.image, from, to));
+      const originalFileName = backslashesUnescaped(xmlData(s, F.originalFileName, from, to));
+      const parentImage = backslashesUnescaped(xmlData(s, F.parentImage, from, to));
+      if (image === null || originalFileName === null || parentImage === null) return false;
+      return prefilter.process(image, originalFileName, parentImage, guid) === 'drop';
+    }
+    if (kind === 'dns') {
+      const query = escapeFree(xmlData(s, F.query, from, to));
+      return query != null && prefilter.dns(query, guid) === 'drop';
+    }
+    const hostname = escapeFree(xmlData(s, F.hostname, from, to));
+    const ip = escapeFree(xmlData(s, F.ip, from, to));
+    if (hostname === null || ip === null) return false;
+    const held = heldConnection(heldText(buf, from - 1, to + 1), record);
+    prefilter.connection(hostname, guid, ip, { record, offset }, held);
+    return true;
+  };
+
+  /** One log event's XML message read off the raw text; false when it needs the parser. */
+  const rawXmlMessage = (
+    buf: Buffer,
+    s: string,
+    from: number,
+    to: number,
+    record: number,
+    offset: number,
+  ): boolean => {
+    if (s.charCodeAt(from) !== 60 /* < */) return false;
+    const id = eventIdAt(s, from, to);
+    const kind = id < 0 ? undefined : KIND_BY_ID[id];
+    if (id >= 0 && kind === undefined) return true; // an EventID the rule never reads
+    if (find(s, UTC_TIME[0]!, from, to) < 0 && find(s, UTC_TIME[1]!, from, to) < 0) return false;
+    if (
+      kind !== undefined &&
+      kind !== 'process' &&
+      escapedDecision(kind, buf, s, from, to, record, offset)
+    )
+      return true;
+    const text = unescapedLatin1(buf, s, from, to);
+    if (text === null) return false;
+    const bytes = Buffer.from(text, 'latin1');
+    xml(bytes, text, 0, bytes.length, record, offset);
+    return true;
+  };
+
+  return (buf, s, start, end, record, offset) => {
+    const type = jsonRaw(s, MESSAGE_TYPE, start, end);
+    if (type === CONTROL_MESSAGE) return;
+    const spans = type === DATA_MESSAGE ? messageSpans(s, start, end) : null;
+    if (spans === null) {
+      full(buf, s, start, end, record, offset);
+      return;
+    }
+    for (let k = 0; k < spans.length; k += 4) {
+      const from = spans[k]!;
+      if (from < 0) continue; // no message
+      if (
+        s.charCodeAt(from) === 34 &&
+        rawXmlMessage(buf, s, from + 1, spans[k + 1]! - 1, record, offset)
+      )
         continue;
-      }
-      const ts = typeof logEvent.timestamp === 'number' ? logEvent.timestamp : undefined;
-      const event = messageEvent(message, ts);
-      if (event === undefined) continue;
-      if ('skip' in event) {
+      const event = buf.subarray(spans[k + 2], spans[k + 3]);
+      const parsed = parseJsonBytes(event);
+      if ('skip' in parsed)
         o.skip(
-          event.skip,
-          `log event ${jsonText(logEvent.id) ?? '?'}: ${event.message}`,
+          parsed.skip,
+          `log event: ${parsed.message}`,
           record,
           offset,
-          message.slice(0, 512),
+          excerptOf(event, 0, event.length),
         );
-        continue;
-      }
-      dispatch(event, record, offset, () => message.slice(0, 512));
+      else logEvent(parsed.json, record, offset);
     }
   };
 }

@@ -37,6 +37,9 @@ export const SYSMON_FIELDS = {
 } as const;
 
 /** SYSMON_EVENTS by number, for the pre-filter. */
+export const KIND_BY_ID: Array<(typeof SYSMON_EVENTS)[keyof typeof SYSMON_EVENTS] | undefined> = [];
+for (const [id, kind] of Object.entries(SYSMON_EVENTS)) KIND_BY_ID[Number(id)] = kind;
+
 /** Sysmon writes this GUID for `<unknown process>`: it names no process, so it joins nothing. */
 const NULL_GUID = '{00000000-0000-0000-0000-000000000000}';
 export interface ParsedSysmon {

@@ -12,10 +12,10 @@ import { detach, utf8Of, xmlData, xmlElementText } from '../text/fields.ts';
 import { excerptOf, heldText } from '../text/record.ts';
 import {
   createSysmonDispatch,
+  KIND_BY_ID,
   type NetworkKind,
   nonEmpty,
   type ParsedSysmon,
-  SYSMON_EVENTS,
   SYSMON_FIELDS,
   sysmonProcessKey,
   toEvent,
@@ -34,10 +34,6 @@ type KindHandler = (
   record: number,
   offset: number,
 ) => boolean;
-
-/** SYSMON_EVENTS by number, for the pre-filter. */
-const KIND_BY_ID: Array<(typeof SYSMON_EVENTS)[keyof typeof SYSMON_EVENTS] | undefined> = [];
-for (const [id, kind] of Object.entries(SYSMON_EVENTS)) KIND_BY_ID[Number(id)] = kind;
 
 /**
  * The `<EventID>` of the record as a number, read in place; -1 when it is absent or not plain
@@ -215,6 +211,59 @@ function decodeHeld(
   return { data };
 }
 
+/** Parses a held record (its own bytes as a flat latin1 string) only if asked. */
+function parseLater<T>(
+  o: Pick<ReaderOptions, 'parsed'>,
+  latin1: string,
+  then: (p: ParsedSysmon) => T | undefined,
+): () => T | RecordSkip | undefined {
+  return () => {
+    o.parsed();
+    const copy = Buffer.from(latin1, 'latin1');
+    if (!isUtf8(copy)) return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
+    const p = parseSysmonEvent(copy.toString('utf8'));
+    return 'skip' in p ? p : then(p);
+  };
+}
+
+/**
+ * The event read off an entity-free record's latin1 text, without the XML parser; null when the
+ * record needs the parser.
+ */
+function xmlEventFromText(
+  origin: string,
+  kind: NetworkKind,
+  text: string,
+  record: number,
+): NormalizedEvent | RecordSkip | undefined | null {
+  const held = heldFields(text, kind);
+  if (held === null) return null;
+  const decoded = decodeHeld(held.data);
+  if ('skip' in decoded) return decoded;
+  const p: ParsedSysmon = {
+    eventId: kind === 'dns' ? '22' : '3',
+    computer: held.computer,
+    systemTime: held.systemTime,
+    data: decoded.data,
+  };
+  return toEvent(kind, p, origin, record);
+}
+
+/**
+ * A held connection record's event (its text: a flat latin1 string of its own bytes), read only
+ * when a join asks: off the text when entity-free, else parsed.
+ */
+export function heldXmlConnection(
+  o: Pick<ReaderOptions, 'origin' | 'parsed'>,
+  text: string,
+  record: number,
+): () => NormalizedEvent | RecordSkip | undefined {
+  return () => {
+    const e = xmlEventFromText(o.origin, 'network', text, record);
+    return e === null ? parseLater(o, text, (p) => toEvent('network', p, o.origin, record))() : e;
+  };
+}
+
 /** The record handler for Sysmon XML: pre-filter, parse, normalize, hand to the analyzer. */
 export function createSysmonReader(o: ReaderOptions): RecordHandler {
   const { rule, analyzer, origin } = o;
@@ -248,49 +297,8 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
     if (p) dispatch(p, record, offset, () => excerptOf(buf, start, end));
   };
 
-  /** Parses a held record (its own bytes as a flat latin1 string) only if asked. */
-  const later =
-    <T>(latin1: string, then: (p: ParsedSysmon) => T | undefined) =>
-    (): T | RecordSkip | undefined => {
-      o.parsed();
-      const copy = Buffer.from(latin1, 'latin1');
-      if (!isUtf8(copy)) return { skip: 'invalid-encoding', message: 'record is not valid UTF-8' };
-      const p = parseSysmonEvent(copy.toString('utf8'));
-      return 'skip' in p ? p : then(p);
-    };
-
   // Closures that outlive the record are made here, not inside `fast`: a closure there would
   // share `fast`'s context, and with it the whole chunk's text.
-
-  /**
-   * The event read off an entity-free record's latin1 text, without the XML parser; null when
-   * the record needs the parser.
-   */
-  const eventFromText = (
-    kind: NetworkKind,
-    text: string,
-    record: number,
-  ): NormalizedEvent | RecordSkip | undefined | null => {
-    const held = heldFields(text, kind);
-    if (held === null) return null;
-    const decoded = decodeHeld(held.data);
-    if ('skip' in decoded) return decoded;
-    const id = kind === 'dns' ? '22' : '3';
-    const p: ParsedSysmon = {
-      eventId: id,
-      computer: held.computer,
-      systemTime: held.systemTime,
-      data: decoded.data,
-    };
-    return toEvent(kind, p, origin, record);
-  };
-
-  /** A connection's event, decoded from its own bytes (see heldText) only when a join asks. */
-  const heldConnection =
-    (text: string, record: number) => (): NormalizedEvent | RecordSkip | undefined => {
-      const e = eventFromText('network', text, record);
-      return e === null ? later(text, (p) => toEvent('network', p, origin, record))() : e;
-    };
 
   /** A process's context from its entity-free values, read off the latin1 view. */
   const heldProcess =
@@ -330,7 +338,7 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
       const key = typeof guid === 'string' ? sysmonProcessKey(guid) : undefined;
       if (key !== undefined && analyzer.isHarmless(key)) return true;
       // A candidate: read it off the text when entity-free (the XML parser costs ~0.1 ms).
-      const e = eventFromText('dns', rec, record);
+      const e = xmlEventFromText(origin, 'dns', rec, record);
       if (e !== null) {
         if (e === undefined) return true;
         if ('skip' in e) {
@@ -417,7 +425,7 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
         record,
         offset,
         chars: text.length,
-        resolve: later(text, toProcess),
+        resolve: parseLater(o, text, toProcess),
       });
       return true;
     }
@@ -438,7 +446,7 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
         hostname: nonEmpty(hostname),
         ip: nonEmpty(ip)?.toLowerCase(),
         // Its own bytes; the join window bounds how long they stay.
-        resolve: heldConnection(heldText(buf, start, end), record),
+        resolve: heldXmlConnection(o, heldText(buf, start, end), record),
       });
       return true;
     }

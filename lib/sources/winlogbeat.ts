@@ -1,7 +1,14 @@
 import type { SourcePlugin } from '../engine/input.ts';
+import { findMember, jsonValueSpan } from '../text/fields.ts';
+import { flatMembers, flatMembersFor, flatText } from '../text/json-flat.ts';
 import { type Json, jsonPath, jsonText, textMembers } from './json-records.ts';
 import type { ParsedSysmon } from './sysmon-events.ts';
-import { createSysmonJsonReader, OTHER_CHANNEL, SYSMON_CHANNEL } from './sysmon-json.ts';
+import {
+  createSysmonJsonReader,
+  OTHER_CHANNEL,
+  SYSMON_CHANNEL,
+  type SysmonTextReaders,
+} from './sysmon-json.ts';
 
 /**
  * Sysmon `<Data>` names <- ECS fields, for events that went through an ingest pipeline (the raw
@@ -53,6 +60,37 @@ export function winlogbeatEvent(json: Json): ParsedSysmon | typeof OTHER_CHANNEL
   };
 }
 
+const SYSMON_CHANNEL_MEMBER = `channel":"${SYSMON_CHANNEL}"`;
+const EVENT_DATA_MEMBER = 'event_data":{';
+
+/** A member's string value, decoded; null for any other value (and undefined when absent). */
+function stringMember(s: string, quotedKey: string, start: number, end: number) {
+  const span = jsonValueSpan(s, quotedKey, start, end);
+  return span ? flatText(s, span[0] - 1, span[1] + 1) : span;
+}
+
+/**
+ * `winlog.event_data` is the flat object of EventData names. The raw text is trusted to hold one
+ * `channel`, one `event_data` and one `computer_name` member, winlog's (Winlogbeat writes no
+ * other); the channel must be written compactly as Sysmon's.
+ */
+function winlogbeatReaders(names: readonly string[]): SysmonTextReaders {
+  const room = flatMembersFor(names.length);
+  return {
+    data: (s, start, end) => {
+      if (findMember(s, SYSMON_CHANNEL_MEMBER, start, end) < 0) return null;
+      const data = findMember(s, EVENT_DATA_MEMBER, start, end);
+      return data < 0 ? null : flatMembers(s, data + EVENT_DATA_MEMBER.length, end, names, room);
+    },
+    system: (s, start, end) => {
+      // Without computer_name, host.name stands in: the parser reads it.
+      const computer = stringMember(s, '"computer_name"', start, end);
+      const time = stringMember(s, '"@timestamp"', start, end);
+      return computer == null || time === null ? null : { computer, systemTime: time };
+    },
+  };
+}
+
 export const winlogbeat: SourcePlugin = {
   name: 'winlogbeat',
   family: 'sysmon',
@@ -63,6 +101,7 @@ export const winlogbeat: SourcePlugin = {
   createReader: (o) =>
     createSysmonJsonReader(o, {
       eventIdKey: '"event_id"',
+      textReaders: winlogbeatReaders,
       toSysmon: winlogbeatEvent,
       notOfShape: 'not a Winlogbeat Windows event: no winlog.event_id or winlog.channel',
     }),
