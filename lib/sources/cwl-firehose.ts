@@ -1,5 +1,5 @@
 import type { ConnectionRef, ReaderOptions, RecordHandler, SourcePlugin } from '../engine/input.ts';
-import { find, findMember, jsonRaw, xmlData } from '../text/fields.ts';
+import { findMember, jsonRaw, xmlData } from '../text/fields.ts';
 import { flatMembers, flatMembersFor, jsonStringBytes, skipSpace } from '../text/json-flat.ts';
 import { excerptOf, heldText } from '../text/record.ts';
 import {
@@ -218,48 +218,54 @@ function createCwlReader(o: ReaderOptions): RecordHandler {
     };
 
   /**
-   * Decides an event on values read off its still-escaped text where they need no decoding (a
-   * GUID, a hostname, an IP), as the XML reader would on the unescaped text; false when the
-   * message must be unescaped for the XML reader.
+   * Decides an event on values read off its still-escaped text (`message`) where they read the
+   * same unescaped (a GUID, a hostname, an IP, a path's backslashes), as the XML reader would on
+   * the unescaped text; false when the message must be unescaped for the XML reader. `from` and
+   * `to` are the message's place in `buf`.
    */
   const escapedDecision = (
     kind: NonNullable<(typeof KIND_BY_ID)[number]>,
+    message: string,
     buf: Buffer,
-    s: string,
     from: number,
     to: number,
-    record: number,
-    offset: number,
+    at: { record: number; offset: number },
   ): boolean => {
     // Double-quoted names read `Name=\"…\"` escaped, which xmlData does not look for.
-    if (find(s, ESCAPED_QUOTED_NAME, from, to) >= 0) return false;
-    const guid = escapeFree(xmlData(s, F.processKey, from, to));
+    if (message.includes(ESCAPED_QUOTED_NAME)) return false;
+    const guid = escapeFree(xmlData(message, F.processKey));
     if (guid === null) return false;
-    if (kind === 'end') {
-      prefilter.end(guid, offset);
-      return true;
+    switch (kind) {
+      case 'end':
+        prefilter.end(guid, at.offset);
+        return true;
+      case 'process': {
+        const image = backslashesUnescaped(xmlData(message, F.image));
+        const originalFileName = backslashesUnescaped(xmlData(message, F.originalFileName));
+        const parentImage = backslashesUnescaped(xmlData(message, F.parentImage));
+        if (image === null || originalFileName === null || parentImage === null) return false;
+        return prefilter.process(image, originalFileName, parentImage, guid) === 'drop';
+      }
+      case 'dns': {
+        const query = escapeFree(xmlData(message, F.query));
+        return query != null && prefilter.dns(query, guid) === 'drop';
+      }
+      case 'network': {
+        const hostname = escapeFree(xmlData(message, F.hostname));
+        const ip = escapeFree(xmlData(message, F.ip));
+        if (hostname === null || ip === null) return false;
+        const held = heldConnection(heldText(buf, from - 1, to + 1), at.record);
+        prefilter.connection(hostname, guid, ip, at, held);
+        return true;
+      }
     }
-    if (kind === 'process') {
-      // Paths: their backslashes are the only escapes a message's image names usually have.
-      const image = backslashesUnescaped(xmlData(s, F.image, from, to));
-      const originalFileName = backslashesUnescaped(xmlData(s, F.originalFileName, from, to));
-      const parentImage = backslashesUnescaped(xmlData(s, F.parentImage, from, to));
-      if (image === null || originalFileName === null || parentImage === null) return false;
-      return prefilter.process(image, originalFileName, parentImage, guid) === 'drop';
-    }
-    if (kind === 'dns') {
-      const query = escapeFree(xmlData(s, F.query, from, to));
-      return query != null && prefilter.dns(query, guid) === 'drop';
-    }
-    const hostname = escapeFree(xmlData(s, F.hostname, from, to));
-    const ip = escapeFree(xmlData(s, F.ip, from, to));
-    if (hostname === null || ip === null) return false;
-    const held = heldConnection(heldText(buf, from - 1, to + 1), record);
-    prefilter.connection(hostname, guid, ip, { record, offset }, held);
-    return true;
   };
 
-  /** One log event's XML message read off the raw text; false when it needs the parser. */
+  /**
+   * One log event's XML message, `[from, to)` of the envelope, read off the raw text; false when
+   * it needs the parser. Its searches run on the message alone (a slice, not a copy): a needle it
+   * lacks must not send indexOf through the rest of the chunk.
+   */
   const rawXmlMessage = (
     buf: Buffer,
     s: string,
@@ -269,15 +275,12 @@ function createCwlReader(o: ReaderOptions): RecordHandler {
     offset: number,
   ): boolean => {
     if (s.charCodeAt(from) !== 60 /* < */) return false;
-    const id = eventIdAt(s, from, to);
+    const message = s.slice(from, to);
+    const id = eventIdAt(message, 0, message.length);
     const kind = id < 0 ? undefined : KIND_BY_ID[id];
     if (id >= 0 && kind === undefined) return true; // an EventID the rule never reads
-    if (find(s, UTC_TIME[0]!, from, to) < 0 && find(s, UTC_TIME[1]!, from, to) < 0) return false;
-    if (
-      kind !== undefined &&
-      kind !== 'process' &&
-      escapedDecision(kind, buf, s, from, to, record, offset)
-    )
+    if (!message.includes(UTC_TIME[0]!) && !message.includes(UTC_TIME[1]!)) return false;
+    if (kind !== undefined && escapedDecision(kind, message, buf, from, to, { record, offset }))
       return true;
     const text = unescapedLatin1(buf, s, from, to);
     if (text === null) return false;
