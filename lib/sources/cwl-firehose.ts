@@ -75,22 +75,23 @@ const UTC_TIME = ["Name='UtcTime'", 'Name=\\"UtcTime\\"'];
 const ESCAPED_QUOTED_NAME = 'Name=\\"';
 
 /**
- * The spans of the log events' `message` strings (their quotes included; -1 for a log event
- * without one), read off the envelope's raw text; null when the envelope needs the parser.
+ * Where the envelope's log events are, read off its raw text: four numbers each, the span of its
+ * `message` value as written (quotes included; -1 when it has none) and the span of the log
+ * event object. Null when the envelope needs the parser.
  */
-function messageSpans(s: string, start: number, end: number): Int32Array | null {
+function messageSpans(s: string, start: number, end: number): number[] | null {
   const array = findMember(s, LOG_EVENTS_MEMBER, start, end);
   if (array < 0) return null;
   const spans: number[] = [];
   let i = skipSpace(s, array + LOG_EVENTS_MEMBER.length + 1, end); // past the `[`
-  if (s.charCodeAt(i) === 93 /* ] */) return new Int32Array(0);
+  if (s.charCodeAt(i) === 93 /* ] */) return spans;
   for (;;) {
     const m = flatMembers(s, i, end, LOG_EVENT_NAMES, logEventRoom);
     if (m === null) return null;
     spans.push(m.from[0]!, m.to[0]!, i, m.end);
     i = skipSpace(s, m.end, end);
     const c = s.charCodeAt(i);
-    if (c === 93 /* ] */) return Int32Array.from(spans);
+    if (c === 93 /* ] */) return spans;
     if (c !== 44 /* , */) return null;
     i = skipSpace(s, i + 1, end);
   }
@@ -142,26 +143,13 @@ function unescapedLatin1(buf: Buffer, s: string, from: number, to: number): stri
   }
 }
 
-/**
- * CloudWatch Logs subscription → Kinesis Data Firehose → S3: a run of gzip members, each one
- * JSON envelope (`messageType`, `logGroup`, `logStream`, `logEvents[]`), with no separator. Each
- * log event's `message` is one event as the CloudWatch agent sent it: the event XML
- * (`event_format: xml`) or a JSON rendering.
- *
- * In fast mode the envelope is not parsed: its log events' messages are found on the raw text,
- * an XML message whose EventID the rule never reads is dropped there, and one that carries its
- * own UtcTime is unescaped and read as an XML record is (pre-filtered, parsed if needed). Any
- * other log event is parsed alone; an envelope whose layout the raw reading does not follow is
- * parsed whole.
- */
-function createCwlReader(o: ReaderOptions): RecordHandler {
+/** What a parsed log event is made into: an XML message read as an XML record, else parsed. */
+function createLogEventReader(
+  o: ReaderOptions,
+  xml: RecordHandler,
+): (event: Json, record: number, offset: number) => void {
   const dispatch = createSysmonDispatch(o);
-  // An XML message is read as an XML record is: pre-filtered on its raw text, parsed if needed.
-  // Its envelope, the record, is counted as parsed or not by itself.
-  const inner: ReaderOptions = { ...o, parsed: () => {} };
-  const xml = createSysmonReader(inner);
-
-  const logEvent = (event: Json, record: number, offset: number) => {
+  return (event, record, offset) => {
     const message = jsonText(event?.message);
     if (message === undefined) return;
     if (message.startsWith('<') && !logEventTimeNeeded(message)) {
@@ -184,28 +172,25 @@ function createCwlReader(o: ReaderOptions): RecordHandler {
     }
     dispatch(parsed, record, offset, () => message.slice(0, 512));
   };
+}
 
-  const full: RecordHandler = (buf, _s, start, end, record, offset) => {
-    const envelope = readJsonRecord(o, buf, start, end, record, offset);
-    if (envelope === undefined) return;
-    const type = jsonText(envelope.messageType);
-    if (type === CONTROL_MESSAGE) return;
-    const events = envelope.logEvents;
-    if (type !== DATA_MESSAGE || !Array.isArray(events)) {
-      o.skip(
-        'unrecognised-record',
-        'not a CloudWatch Logs envelope: no DATA_MESSAGE with logEvents',
-        record,
-        offset,
-        excerptOf(buf, start, end),
-      );
-      return;
-    }
-    for (const event of events as Json[]) logEvent(event, record, offset);
-  };
-  if (o.mode === 'full') return full;
+/**
+ * The pre-filter of one log event's XML message, `[from, to)` of the envelope (between its
+ * quotes), on the raw text: true when it decided, false when the log event must be parsed. The
+ * message's searches run on the message alone (a slice, not a copy): a needle it lacks must not
+ * send indexOf through the rest of the chunk.
+ */
+type RawMessageReader = (
+  buf: Buffer,
+  s: string,
+  from: number,
+  to: number,
+  record: number,
+  offset: number,
+) => boolean;
 
-  const prefilter = createSysmonPrefilter(o.rule, o.analyzer);
+function createRawMessageReader(inner: ReaderOptions, xml: RecordHandler): RawMessageReader {
+  const prefilter = createSysmonPrefilter(inner.rule, inner.analyzer);
 
   /** A held connection's message (its JSON string, quotes included), read only if a join asks. */
   const heldConnection =
@@ -261,24 +246,13 @@ function createCwlReader(o: ReaderOptions): RecordHandler {
     }
   };
 
-  /**
-   * One log event's XML message, `[from, to)` of the envelope, read off the raw text; false when
-   * it needs the parser. Its searches run on the message alone (a slice, not a copy): a needle it
-   * lacks must not send indexOf through the rest of the chunk.
-   */
-  const rawXmlMessage = (
-    buf: Buffer,
-    s: string,
-    from: number,
-    to: number,
-    record: number,
-    offset: number,
-  ): boolean => {
+  return (buf, s, from, to, record, offset) => {
     if (s.charCodeAt(from) !== 60 /* < */) return false;
     const message = s.slice(from, to);
     const id = eventIdAt(message, 0, message.length);
     const kind = id < 0 ? undefined : KIND_BY_ID[id];
     if (id >= 0 && kind === undefined) return true; // an EventID the rule never reads
+    // Without its own UtcTime, the event's time is the log event's timestamp: parsed alone.
     if (!message.includes(UTC_TIME[0]!) && !message.includes(UTC_TIME[1]!)) return false;
     if (kind !== undefined && escapedDecision(kind, message, buf, from, to, { record, offset }))
       return true;
@@ -288,7 +262,48 @@ function createCwlReader(o: ReaderOptions): RecordHandler {
     xml(bytes, text, 0, bytes.length, record, offset);
     return true;
   };
+}
 
+/**
+ * CloudWatch Logs subscription → Kinesis Data Firehose → S3: a run of gzip members, each one
+ * JSON envelope (`messageType`, `logGroup`, `logStream`, `logEvents[]`), with no separator. Each
+ * log event's `message` is one event as the CloudWatch agent sent it: the event XML
+ * (`event_format: xml`) or a JSON rendering.
+ *
+ * In fast mode the envelope is not parsed: its log events' messages are found on the raw text,
+ * an XML message whose EventID the rule never reads is dropped there, and one that carries its
+ * own UtcTime is decided on its escaped text or unescaped and read as an XML record is. Any other
+ * log event is parsed alone; an envelope whose layout the raw reading does not follow is parsed
+ * whole (docs/sources.md).
+ */
+function createCwlReader(o: ReaderOptions): RecordHandler {
+  // An XML message is read as an XML record is: pre-filtered on its raw text, parsed if needed.
+  // Its envelope, the record, is counted as parsed or not by itself.
+  const inner: ReaderOptions = { ...o, parsed: () => {} };
+  const xml = createSysmonReader(inner);
+  const logEvent = createLogEventReader(o, xml);
+
+  const full: RecordHandler = (buf, _s, start, end, record, offset) => {
+    const envelope = readJsonRecord(o, buf, start, end, record, offset);
+    if (envelope === undefined) return;
+    const type = jsonText(envelope.messageType);
+    if (type === CONTROL_MESSAGE) return;
+    const events = envelope.logEvents;
+    if (type !== DATA_MESSAGE || !Array.isArray(events)) {
+      o.skip(
+        'unrecognised-record',
+        'not a CloudWatch Logs envelope: no DATA_MESSAGE with logEvents',
+        record,
+        offset,
+        excerptOf(buf, start, end),
+      );
+      return;
+    }
+    for (const event of events as Json[]) logEvent(event, record, offset);
+  };
+  if (o.mode === 'full') return full;
+
+  const rawMessage = createRawMessageReader(inner, xml);
   return (buf, s, start, end, record, offset) => {
     const type = jsonRaw(s, MESSAGE_TYPE, start, end);
     if (type === CONTROL_MESSAGE) return;
@@ -300,22 +315,15 @@ function createCwlReader(o: ReaderOptions): RecordHandler {
     for (let k = 0; k < spans.length; k += 4) {
       const from = spans[k]!;
       if (from < 0) continue; // no message
-      if (
-        s.charCodeAt(from) === 34 &&
-        rawXmlMessage(buf, s, from + 1, spans[k + 1]! - 1, record, offset)
-      )
-        continue;
+      const quoted = s.charCodeAt(from) === 34;
+      if (quoted && rawMessage(buf, s, from + 1, spans[k + 1]! - 1, record, offset)) continue;
       const event = buf.subarray(spans[k + 2], spans[k + 3]);
       const parsed = parseJsonBytes(event);
-      if ('skip' in parsed)
-        o.skip(
-          parsed.skip,
-          `log event: ${parsed.message}`,
-          record,
-          offset,
-          excerptOf(event, 0, event.length),
-        );
-      else logEvent(parsed.json, record, offset);
+      if (!('skip' in parsed)) logEvent(parsed.json, record, offset);
+      else {
+        const excerpt = excerptOf(event, 0, event.length);
+        o.skip(parsed.skip, `log event: ${parsed.message}`, record, offset, excerpt);
+      }
     }
   };
 }

@@ -5,8 +5,8 @@ import { excerptOf, heldText } from '../text/record.ts';
 import { type Json, parseJsonBytes, readJsonRecord } from './json-records.ts';
 import {
   createSysmonDispatch,
+  KIND_BY_ID,
   type ParsedSysmon,
-  SYSMON_EVENTS,
   SYSMON_FIELDS,
   toEvent,
 } from './sysmon-events.ts';
@@ -171,13 +171,8 @@ export function createSysmonJsonReader(o: ReaderOptions, shape: SysmonJsonShape)
       const ip = text(r, 2);
       if (hostname === null || guid === null || ip === null) return false;
       // Its own bytes; the join window bounds how long they stay.
-      prefilter.connection(
-        hostname,
-        guid,
-        ip,
-        r,
-        heldConnection(heldText(r.buf, r.start, r.end), r.record),
-      );
+      const held = heldConnection(heldText(r.buf, r.start, r.end), r.record);
+      prefilter.connection(hostname, guid, ip, { record: r.record, offset: r.offset }, held);
       return true;
     },
   };
@@ -185,7 +180,7 @@ export function createSysmonJsonReader(o: ReaderOptions, shape: SysmonJsonShape)
   return (buf, s, start, end, record, offset) => {
     const id = jsonInteger(s, shape.eventIdKey, start, end);
     if (id !== undefined) {
-      const kind = SYSMON_EVENTS[id as unknown as keyof typeof SYSMON_EVENTS] as Kind | undefined;
+      const kind = KIND_BY_ID[id];
       if (kind === undefined) return; // an EventID the rule never reads
       const members = readers[kind].data(s, start, end);
       if (members && decide[kind]({ buf, s, start, end, record, offset, members })) return;
