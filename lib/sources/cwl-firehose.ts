@@ -72,7 +72,6 @@ const LOG_EVENTS_MEMBER = 'logEvents":[';
 const LOG_EVENT_NAMES = ['message'];
 const logEventRoom = flatMembersFor(LOG_EVENT_NAMES.length);
 const UTC_TIME = ["Name='UtcTime'", 'Name=\\"UtcTime\\"'];
-const ESCAPED_QUOTED_NAME = 'Name=\\"';
 
 /**
  * Where the envelope's log events are, read off its raw text: four numbers each, the span of its
@@ -205,8 +204,9 @@ function createRawMessageReader(inner: ReaderOptions, xml: RecordHandler): RawMe
   /**
    * Decides an event on values read off its still-escaped text (`message`) where they read the
    * same unescaped (a GUID, a hostname, an IP, a path's backslashes), as the XML reader would on
-   * the unescaped text; false when the message must be unescaped for the XML reader. `from` and
-   * `to` are the message's place in `buf`.
+   * the unescaped text; false when the message must be unescaped for the XML reader. Every value
+   * must be there: a name written double-quoted reads `Name=\"…\"` escaped, which xmlData does not
+   * find. `from` and `to` are the message's place in `buf`.
    */
   const escapedDecision = (
     kind: NonNullable<(typeof KIND_BY_ID)[number]>,
@@ -216,10 +216,8 @@ function createRawMessageReader(inner: ReaderOptions, xml: RecordHandler): RawMe
     to: number,
     at: { record: number; offset: number },
   ): boolean => {
-    // Double-quoted names read `Name=\"…\"` escaped, which xmlData does not look for.
-    if (message.includes(ESCAPED_QUOTED_NAME)) return false;
     const guid = escapeFree(xmlData(message, F.processKey));
-    if (guid === null) return false;
+    if (guid == null) return false;
     switch (kind) {
       case 'end':
         prefilter.end(guid, at.offset);
@@ -228,7 +226,7 @@ function createRawMessageReader(inner: ReaderOptions, xml: RecordHandler): RawMe
         const image = backslashesUnescaped(xmlData(message, F.image));
         const originalFileName = backslashesUnescaped(xmlData(message, F.originalFileName));
         const parentImage = backslashesUnescaped(xmlData(message, F.parentImage));
-        if (image === null || originalFileName === null || parentImage === null) return false;
+        if (image == null || originalFileName == null || parentImage == null) return false;
         return prefilter.process(image, originalFileName, parentImage, guid) === 'drop';
       }
       case 'dns': {
@@ -238,7 +236,7 @@ function createRawMessageReader(inner: ReaderOptions, xml: RecordHandler): RawMe
       case 'network': {
         const hostname = escapeFree(xmlData(message, F.hostname));
         const ip = escapeFree(xmlData(message, F.ip));
-        if (hostname === null || ip === null) return false;
+        if (hostname == null || ip == null) return false;
         const held = heldConnection(heldText(buf, from - 1, to + 1), at.record);
         prefilter.connection(hostname, guid, ip, at, held);
         return true;
