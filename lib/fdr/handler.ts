@@ -4,6 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
+import { DEFAULT_CLIENT_TIMEOUTS, requestHandlerOptions } from '../pipeline/clients.ts';
 import {
   METRICS_NAMESPACE,
   type PipelineLogger,
@@ -48,6 +49,7 @@ function sourceClients(config: FdrConfig): (credentials: FdrCredentials) => FdrS
         ? {}
         : { region: (config.sourceRegion ?? config.aws.region) as string }),
       ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
+      requestHandler: requestHandlerOptions(DEFAULT_CLIENT_TIMEOUTS),
     };
     const source = {
       sqs: new SQSClient(common),
@@ -74,6 +76,7 @@ export function createFdrHandler(options: FdrHandlerOptions = {}): FdrHandler {
   const own = {
     ...(config.aws.region === undefined ? {} : { region: config.aws.region }),
     ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
+    requestHandler: requestHandlerOptions(DEFAULT_CLIENT_TIMEOUTS),
   };
   const secretsEndpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim();
   const poll = createFdrPoller({

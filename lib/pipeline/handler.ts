@@ -138,7 +138,8 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
       namespace: reader.text('POWERTOOLS_METRICS_NAMESPACE') ?? METRICS_NAMESPACE,
       serviceName,
     });
-  const aws = createAwsClients(config, { ...DEFAULT_CLIENT_TIMEOUTS, ...options.clientTimeouts });
+  const timeouts = { ...DEFAULT_CLIENT_TIMEOUTS, ...options.clientTimeouts };
+  const aws = createAwsClients(config, timeouts);
   const s3 = options.s3 ?? aws.s3;
   const sns = options.sns ?? aws.sns;
   const rule = options.rule ?? defaultRule();
@@ -160,6 +161,7 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
       endpoint: config.aws.endpoint,
       eventBridgeEndpoint: reader.text('AWS_ENDPOINT_URL_EVENTBRIDGE'),
       securityHubEndpoint: reader.text('AWS_ENDPOINT_URL_SECURITYHUB'),
+      timeouts,
       ...options.sinks,
     },
   );

@@ -40,6 +40,7 @@ import {
   type ProtocolServer,
   startProtocolServer,
 } from '../helpers/aws-protocol-server.ts';
+import { operationOf, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { datasetFile, type LocalStack, putObject, startTestStack } from '../helpers/fauxqs.ts';
 import { s3EventFor, sqsBatch } from '../helpers/notifications.ts';
 
@@ -467,19 +468,20 @@ describe('Alert routes: in the functions', () => {
   const noMetrics = { addMetric() {}, publishStoredMetrics() {} };
   const SYSMON_FILE = 'sysmon/otrf-psh-mshta.wevtutil.xml.gz';
 
-  function handler() {
+  function handler(routes = server.endpoint, requestTimeoutMs?: number) {
     return createS3BatchHandler({
       source: 'sysmon',
       env: {
         ...handlerEnv(stack),
         ALERT_EVENT_BUS: BUS,
-        AWS_ENDPOINT_URL_EVENTBRIDGE: server.endpoint,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: routes,
         SECURITY_HUB_PRODUCT_ARN: PRODUCT_ARN,
-        AWS_ENDPOINT_URL_SECURITYHUB: server.endpoint,
+        AWS_ENDPOINT_URL_SECURITYHUB: routes,
       },
       logger: quiet,
       metrics: noMetrics,
       publish: noWait,
+      ...(requestTimeoutMs === undefined ? {} : { clientTimeouts: { requestTimeoutMs } }),
     });
   }
 
@@ -519,4 +521,43 @@ describe('Alert routes: in the functions', () => {
     expect(putEvents()).toHaveLength(1);
     expect(imports()).toHaveLength(1);
   });
+
+  it.each([
+    ['EventBridge', 'PutEvents', putEvents],
+    ['Security Hub', 'POST /findings/import', imports],
+  ] as const)(
+    'times out a stalled %s request with the function’s client timeouts and retries it: the finding arrives once',
+    async (_route, operation, requests) => {
+      // Prepare: the route's first request never answered (a silent network), as issue 21's
+      // SNS, S3 and DynamoDB stalls.
+      const proxy = await startFaultProxy(server.endpoint);
+      proxy.add({ match: (r) => operationOf(r) === operation, fault: { kind: 'stall' } });
+      const object = await putObject(
+        stack,
+        `sysmon/stalled-${operation.replace(/\W+/g, '-')}.xml.gz`,
+        datasetFile(SYSMON_FILE)!,
+      );
+      const batch = sqsBatch([JSON.stringify(s3EventFor(object))]);
+
+      // Act: well within the test's own timeout, which a call without one would reach.
+      let timer: NodeJS.Timeout | undefined;
+      const response = await Promise.race([
+        handler(proxy.endpoint, 500)(batch, localContext('t1102-sysmon')),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error('the stalled request never timed out')),
+            15_000,
+          );
+        }),
+      ]).finally(() => {
+        clearTimeout(timer);
+        return proxy.stop();
+      });
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(proxy.injected).toEqual([`${operation}:stall`]);
+      expect(requests()).toHaveLength(1);
+    },
+  );
 });

@@ -1,5 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { type ClientTimeouts, DEFAULT_CLIENT_TIMEOUTS, requestHandlerOptions } from '../clients.ts';
 import type { SinkConfig } from './config.ts';
 import { type EventBridgeSend, EventBridgeSink } from './eventbridge.ts';
 import { type AlertSink, fanOut } from './fanout.ts';
@@ -11,6 +12,8 @@ export interface SinkClients {
   endpoint?: string | undefined;
   eventBridgeEndpoint?: string | undefined;
   securityHubEndpoint?: string | undefined;
+  /** The same request and connection timeouts as the function's other clients. */
+  timeouts?: ClientTimeouts;
   /** Injected by tests; otherwise built from the settings above when the route is on. */
   eventBridge?: EventBridgeSend;
   securityHub?: SecurityHubSend;
@@ -30,6 +33,7 @@ export function createAlertSinks(
     return {
       ...(clients.region === undefined ? {} : { region: clients.region }),
       ...(endpoint === undefined ? {} : { endpoint }),
+      requestHandler: requestHandlerOptions(clients.timeouts ?? DEFAULT_CLIENT_TIMEOUTS),
     };
   };
   const sinks: AlertSink[] = [{ name: primary.name ?? 'sns', publish: (m) => primary.publish(m) }];
