@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { DEFAULT_CLIENT_TIMEOUTS, requestHandlerOptions } from '../pipeline/clients.ts';
+import { DEFAULT_CLIENT_TIMEOUTS, requestHandlerOptions, sdkLogger } from '../pipeline/clients.ts';
 import {
   METRICS_NAMESPACE,
   type PipelineLogger,
@@ -34,7 +34,10 @@ export interface FdrHandlerOptions {
 export type FdrHandler = (event: unknown, context?: Context) => Promise<FdrRunSummary>;
 
 /** CrowdStrike's SQS and S3 clients for one access key, rebuilt only when the key changes. */
-function sourceClients(config: FdrConfig): (credentials: FdrCredentials) => FdrSource {
+function sourceClients(
+  config: FdrConfig,
+  logger: PipelineLogger,
+): (credentials: FdrCredentials) => FdrSource {
   let cached: { accessKeyId: string; secretAccessKey: string; source: FdrSource } | undefined;
   return (credentials) => {
     if (
@@ -50,6 +53,7 @@ function sourceClients(config: FdrConfig): (credentials: FdrCredentials) => FdrS
         : { region: (config.sourceRegion ?? config.aws.region) as string }),
       ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
       requestHandler: requestHandlerOptions(DEFAULT_CLIENT_TIMEOUTS),
+      logger: sdkLogger(logger),
     };
     const source = {
       sqs: new SQSClient(common),
@@ -77,6 +81,7 @@ export function createFdrHandler(options: FdrHandlerOptions = {}): FdrHandler {
     ...(config.aws.region === undefined ? {} : { region: config.aws.region }),
     ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
     requestHandler: requestHandlerOptions(DEFAULT_CLIENT_TIMEOUTS),
+    logger: sdkLogger(logger),
   };
   const secretsEndpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim();
   const poll = createFdrPoller({
@@ -88,7 +93,7 @@ export function createFdrHandler(options: FdrHandlerOptions = {}): FdrHandler {
           new SecretsManagerClient(secretsEndpoint ? { ...own, endpoint: secretsEndpoint } : own),
         ),
       ),
-    source: options.source ?? sourceClients(config),
+    source: options.source ?? sourceClients(config, logger),
     destination:
       options.destination ?? new S3Client({ ...own, forcePathStyle: config.aws.s3ForcePathStyle }),
     logger,

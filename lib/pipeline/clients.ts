@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { PipelineConfig } from './config.ts';
+import type { PipelineLogger } from './telemetry.ts';
 
 /**
  * Request and connection timeouts of every AWS client. The SDK's defaults are none (a stalled
@@ -39,10 +40,26 @@ export function requestHandlerOptions(t: ClientTimeouts) {
   };
 }
 
+/**
+ * A client's `logger`: the SDK's own warnings (a failed streaming upload it will not retry) as
+ * the function's structured log lines, where it would print them with console. Its per-call lines
+ * are left out: info for each call, error for each failed one, which the function reports itself.
+ */
+export function sdkLogger(logger: PipelineLogger) {
+  return {
+    debug: () => {},
+    info: () => {},
+    warn: (message: unknown) =>
+      logger.warn(`AWS SDK: ${typeof message === 'string' ? message : JSON.stringify(message)}`),
+    error: () => {},
+  };
+}
+
 /** The AWS clients of a function, honouring AWS_ENDPOINT_URL, AWS_REGION and S3_FORCE_PATH_STYLE. */
 export function createAwsClients(
   config: PipelineConfig,
   timeouts: ClientTimeouts = DEFAULT_CLIENT_TIMEOUTS,
+  logger?: PipelineLogger,
 ): {
   s3: S3Client;
   sns: SNSClient;
@@ -53,6 +70,7 @@ export function createAwsClients(
     ...(config.aws.region === undefined ? {} : { region: config.aws.region }),
     ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
     requestHandler: requestHandlerOptions(timeouts),
+    ...(logger === undefined ? {} : { logger: sdkLogger(logger) }),
   };
   return {
     s3: new S3Client({ ...common, forcePathStyle: config.aws.s3ForcePathStyle }),

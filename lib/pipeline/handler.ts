@@ -139,7 +139,7 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
       serviceName,
     });
   const timeouts = { ...DEFAULT_CLIENT_TIMEOUTS, ...options.clientTimeouts };
-  const aws = createAwsClients(config, timeouts);
+  const aws = createAwsClients(config, timeouts, logger);
   const s3 = options.s3 ?? aws.s3;
   const sns = options.sns ?? aws.sns;
   const rule = options.rule ?? defaultRule();
@@ -162,6 +162,7 @@ export function createS3BatchHandler(options: S3BatchHandlerOptions): S3BatchHan
       eventBridgeEndpoint: reader.text('AWS_ENDPOINT_URL_EVENTBRIDGE'),
       securityHubEndpoint: reader.text('AWS_ENDPOINT_URL_SECURITYHUB'),
       timeouts,
+      logger,
       ...options.sinks,
     },
   );

@@ -323,7 +323,7 @@ describe('FDR poller: failures', () => {
       times: 1,
       ...S3_SLOW_DOWN,
     });
-    const { handler } = handlerFor();
+    const { handler, log } = handlerFor();
 
     // Act
     const summary = await handler({});
@@ -332,6 +332,13 @@ describe('FDR poller: failures', () => {
     expect(proxy.injected.filter((r) => r.endsWith(path))).toHaveLength(1);
     expect(summary).toMatchObject({ objectsCopied: 1, messagesDeleted: 1 });
     expect(await readCopy(path)).toBe('slow down');
+    // The SDK's own word on the failed upload is a log line of the function, not console output.
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'AWS SDK: An error was encountered in a non-retryable streaming request.',
+      }),
+    );
   });
 
   it('keeps the message when the copy stays throttled past the retries, and copies it on redelivery', async () => {

@@ -1,6 +1,12 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { type ClientTimeouts, DEFAULT_CLIENT_TIMEOUTS, requestHandlerOptions } from '../clients.ts';
+import {
+  type ClientTimeouts,
+  DEFAULT_CLIENT_TIMEOUTS,
+  requestHandlerOptions,
+  sdkLogger,
+} from '../clients.ts';
+import type { PipelineLogger } from '../telemetry.ts';
 import type { SinkConfig } from './config.ts';
 import { type EventBridgeSend, EventBridgeSink } from './eventbridge.ts';
 import { type AlertSink, fanOut } from './fanout.ts';
@@ -14,6 +20,8 @@ export interface SinkClients {
   securityHubEndpoint?: string | undefined;
   /** The same request and connection timeouts as the function's other clients. */
   timeouts?: ClientTimeouts;
+  /** Where the SDK's own warnings go (see sdkLogger). */
+  logger?: PipelineLogger;
   /** Injected by tests; otherwise built from the settings above when the route is on. */
   eventBridge?: EventBridgeSend;
   securityHub?: SecurityHubSend;
@@ -34,6 +42,7 @@ export function createAlertSinks(
       ...(clients.region === undefined ? {} : { region: clients.region }),
       ...(endpoint === undefined ? {} : { endpoint }),
       requestHandler: requestHandlerOptions(clients.timeouts ?? DEFAULT_CLIENT_TIMEOUTS),
+      ...(clients.logger === undefined ? {} : { logger: sdkLogger(clients.logger) }),
     };
   };
   const sinks: AlertSink[] = [{ name: primary.name ?? 'sns', publish: (m) => primary.publish(m) }];
