@@ -5,6 +5,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import type { FunctionEnvironment } from '../../lib/config/env.ts';
 import { DEFAULT_DESTINATION_PREFIX, FDR_SERVICE_NAME } from '../../lib/fdr/config.ts';
 import type { FdrFeed } from '../config.ts';
 import { bindListBucket, bindReadPrefix, bindSecretRead, bindWritePrefix } from '../grants.ts';
@@ -58,7 +59,7 @@ export class FdrPoller extends Construct {
         FDR_VISIBILITY_TIMEOUT_SECONDS: String(
           props.timeout.toSeconds() * FDR_VISIBILITY_IN_TIMEOUTS,
         ),
-      },
+      } satisfies FunctionEnvironment,
       runsEngine: false,
     });
     const fn = this.poller.function;

@@ -1,8 +1,9 @@
 /**
  * The configuration contract: every environment variable the functions read, with its default,
- * its bounds and what it means. The functions (lib/pipeline), the state layer (lib/state), the
- * local stack (lib/cli) and the CDK app (infra/) take names, defaults and bounds from here and
- * nowhere else, and one reader checks them all, reporting every problem at once.
+ * its bounds and what it means. The functions (lib/pipeline), the FDR poller (lib/fdr), the state
+ * layer (lib/state), the local stack (lib/cli) and the CDK app (infra/) take names, defaults and
+ * bounds from here and nowhere else, and one reader checks them all, reporting every problem at
+ * once.
  */
 
 interface Variable {
@@ -107,6 +108,49 @@ export const ENV = {
     meaning:
       "the Security Hub product findings are imported under (context securityHub: the account's default product)",
   },
+  FDR_QUEUE_URL: {
+    meaning: "the FDR poller: the URL of CrowdStrike's FDR SQS queue (required)",
+  },
+  FDR_SECRET_ID: {
+    meaning:
+      "the FDR poller: the Secrets Manager secret (name or ARN) holding CrowdStrike's access key (required)",
+  },
+  FDR_REGION: { meaning: "the FDR poller: CrowdStrike's region (default: the queue URL's)" },
+  DESTINATION_BUCKET: {
+    meaning: "the FDR poller: this stack's bucket, where the copies go (required)",
+  },
+  DESTINATION_PREFIX: {
+    meaning:
+      'the FDR poller: where the copies go in the bucket, under the Falcon prefix so the falcon function scans them',
+    default: 'falcon/fdr/',
+  },
+  FDR_MAX_MESSAGES_PER_RUN: {
+    // FDR writes a message every few minutes with a handful of files: a one-minute schedule
+    // drains a normal feed, and a backlog is worked off in bounded steps, not one run that times
+    // out half-way.
+    meaning: 'the FDR poller: queue messages one run takes',
+    default: 20,
+    min: 1,
+    max: 1_000,
+    unit: 'messages',
+  },
+  FDR_OBJECT_CONCURRENCY: {
+    // Each holds one GetObject and one PutObject stream.
+    meaning: 'the FDR poller: objects of one message copied at once',
+    default: 4,
+    min: 1,
+    max: 16,
+    unit: 'objects',
+  },
+  FDR_VISIBILITY_TIMEOUT_SECONDS: {
+    // Longer than a run may take (the CDK app passes twice the function timeout), so two runs
+    // never copy one message at once; SQS allows at most 12 hours.
+    meaning: 'the FDR poller: how long a received message stays hidden from other runs',
+    default: 600,
+    min: 1,
+    max: 43_200,
+    unit: 'seconds',
+  },
   AWS_REGION: { meaning: 'the region of every client (set by Lambda)' },
   AWS_DEFAULT_REGION: { meaning: 'the region when AWS_REGION is unset' },
   AWS_ENDPOINT_URL: { meaning: 'one endpoint for every AWS client (the local emulators)' },
@@ -116,6 +160,9 @@ export const ENV = {
   },
   AWS_ENDPOINT_URL_SECURITYHUB: {
     meaning: "Security Hub's endpoint, over AWS_ENDPOINT_URL (tests)",
+  },
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: {
+    meaning: "Secrets Manager's endpoint, over AWS_ENDPOINT_URL (the FDR poller's tests)",
   },
   S3_FORCE_PATH_STYLE: {
     meaning: 'true: `http://host/bucket/key` S3 URLs, which emulators need',

@@ -4,6 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
+import { createEnvReader } from '../config/env.ts';
 import { DEFAULT_CLIENT_TIMEOUTS, requestHandlerOptions, sdkLogger } from '../pipeline/clients.ts';
 import {
   METRICS_NAMESPACE,
@@ -72,18 +73,22 @@ function sourceClients(
 export function createFdrHandler(options: FdrHandlerOptions = {}): FdrHandler {
   const env = options.env ?? process.env;
   const config = loadFdrConfig(env);
-  const serviceName = env.POWERTOOLS_SERVICE_NAME || FDR_SERVICE_NAME;
+  const { text } = createEnvReader(env);
+  const serviceName = text('POWERTOOLS_SERVICE_NAME') ?? FDR_SERVICE_NAME;
   const logger = options.logger ?? new Logger({ serviceName });
   const metrics =
     options.metrics ??
-    new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE, serviceName });
+    new Metrics({
+      namespace: text('POWERTOOLS_METRICS_NAMESPACE') ?? METRICS_NAMESPACE,
+      serviceName,
+    });
   const own = {
     ...(config.aws.region === undefined ? {} : { region: config.aws.region }),
     ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
     requestHandler: requestHandlerOptions(DEFAULT_CLIENT_TIMEOUTS),
     logger: sdkLogger(logger),
   };
-  const secretsEndpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim();
+  const secretsEndpoint = text('AWS_ENDPOINT_URL_SECRETS_MANAGER');
   const poll = createFdrPoller({
     config,
     secrets:
