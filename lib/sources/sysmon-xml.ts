@@ -14,13 +14,13 @@ import {
   createSysmonDispatch,
   KIND_BY_ID,
   type NetworkKind,
-  nonEmpty,
   type ParsedSysmon,
   SYSMON_FIELDS,
   sysmonProcessKey,
   toEvent,
   toProcess,
 } from './sysmon-events.ts';
+import { createSysmonPrefilter } from './sysmon-prefilter.ts';
 
 /**
  * A pre-filter handler for one kind of record (`rec` is the record's own latin1 text): true when
@@ -317,47 +317,33 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
   };
 
   // One handler per record kind: each decides on the raw text (true) or asks for the parser
-  // (false); `fast` is the single fallback to it.
+  // (false); `fast` is the single fallback to it. The decisions are the Sysmon shapes' one
+  // table (sysmon-prefilter.ts); what is XML's own is reading the values and holding processes.
+  const prefilter = createSysmonPrefilter(rule, analyzer);
   const f = SYSMON_FIELDS;
 
   const fastEnd: KindHandler = (_buf, rec, _start, _end, _record, offset) => {
     const guid = xmlData(rec, f.processKey);
-    if (guid !== null) {
-      const key = sysmonProcessKey(guid);
-      if (key !== undefined) analyzer.processEnd(key, offset);
-      return true;
-    }
-    return false;
+    if (guid === null) return false;
+    prefilter.end(guid, offset);
+    return true;
   };
 
   const fastDns: KindHandler = (buf, rec, start, end, record, offset) => {
     const q = xmlData(rec, f.query);
-    if (typeof q === 'string' && rule.listedDomain(q) !== undefined) {
-      // A listed name queried by a process known to be harmless (a browser) cannot match.
-      const guid = xmlData(rec, f.processKey);
-      const key = typeof guid === 'string' ? sysmonProcessKey(guid) : undefined;
-      if (key !== undefined && analyzer.isHarmless(key)) return true;
-      // A candidate: read it off the text when entity-free (the XML parser costs ~0.1 ms).
-      const e = xmlEventFromText(origin, 'dns', rec, record);
-      if (e !== null) {
-        if (e === undefined) return true;
-        if ('skip' in e) {
-          o.skip(e.skip, e.message, record, offset, excerptOf(buf, start, end));
-          return true;
-        }
-        analyzer.dns(e);
-        return true;
-      }
-    } else if (typeof q === 'string') {
-      // Unlisted names matter only to a process whose command line names a listed host.
-      if (!analyzer.anyWantsAllAnswers) return true;
-      const guid = xmlData(rec, f.processKey);
-      if (typeof guid === 'string') {
-        const key = sysmonProcessKey(guid);
-        if (key === undefined || !analyzer.wantsAllAnswers(key)) return true;
-      }
+    const guid = xmlData(rec, f.processKey);
+    if (typeof q !== 'string' || guid === null) return false;
+    if (prefilter.dns(q, guid) === 'drop') return true;
+    // Read it off the text when entity-free (the XML parser costs ~0.1 ms).
+    const e = xmlEventFromText(origin, 'dns', rec, record);
+    if (e === null) return false;
+    if (e === undefined) return true;
+    if ('skip' in e) {
+      o.skip(e.skip, e.message, record, offset, excerptOf(buf, start, end));
+      return true;
     }
-    return false;
+    analyzer.dns(e);
+    return true;
   };
 
   const fastProcess: KindHandler = (buf, rec, start, end, record, offset) => {
@@ -366,14 +352,9 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
     const parent = xmlData(rec, f.parentImage);
     const guid = xmlData(rec, f.processKey);
     if (image !== null && ofn !== null && parent !== null && guid !== null) {
-      const guidKey = sysmonProcessKey(guid);
-      if (guidKey === undefined) return true;
-      if (!rule.processCouldMatch({ image, originalFileName: ofn, parentImage: parent })) {
-        analyzer.harmless(guidKey);
-        return true;
-      }
+      if (prefilter.process(image, ofn, parent, guid) === 'drop') return true;
       // Flat: the context keeps the key (a slice would pin the whole chunk's text).
-      const key = detach(guidKey);
+      const key = detach(sysmonProcessKey(guid)!);
       // The command line as written: a URL in it (or one that entities could spell) needs the
       // parser, so that its hosts are read exactly as the parse-everything path reads them.
       const rawCmd = xmlData(rec, f.cmdLine, 0, rec.length, true);
@@ -436,21 +417,11 @@ export function createSysmonReader(o: ReaderOptions): RecordHandler {
     const hostname = xmlData(rec, f.hostname);
     const guid = xmlData(rec, f.processKey);
     const ip = xmlData(rec, f.ip);
-    if (hostname !== null && guid !== null && ip !== null) {
-      // Held unread: only a listed hostname or a join (DNS answer, command-line URL) can make
-      // it matter.
-      analyzer.connection({
-        key: sysmonProcessKey(guid),
-        record,
-        offset,
-        hostname: nonEmpty(hostname),
-        ip: nonEmpty(ip)?.toLowerCase(),
-        // Its own bytes; the join window bounds how long they stay.
-        resolve: heldXmlConnection(o, heldText(buf, start, end), record),
-      });
-      return true;
-    }
-    return false;
+    if (hostname === null || guid === null || ip === null) return false;
+    // Its own bytes; the join window bounds how long they stay.
+    const held = heldXmlConnection(o, heldText(buf, start, end), record);
+    prefilter.connection(hostname, guid, ip, { record, offset }, held);
+    return true;
   };
 
   const HANDLERS = {
