@@ -337,6 +337,19 @@ function rawKey(rec: string, pidKey: string): string | null | undefined {
 }
 
 /** The record handler for Falcon JSON (FDR NDJSON lines, LogScale array elements). */
+/**
+ * A pre-filter handler for one kind of record (`rec` is the record's own latin1 text): true when
+ * it decided on the raw text, false when the record needs the parser.
+ */
+type KindHandler = (
+  rec: string,
+  buf: Buffer,
+  start: number,
+  end: number,
+  record: number,
+  offset: number,
+) => boolean;
+
 export function createFalconReader(o: ReaderOptions): RecordHandler {
   const { rule, analyzer, origin } = o;
 
@@ -431,6 +444,85 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
     settle(parseFalconLatin1(s, start, end), buf, start, end, record, offset);
   };
 
+  // One handler per relevant kind: each decides on the record's own text `rec` (true) or asks
+  // for the parser (false); `fast` is the single fallback to it.
+
+  const fastEnd: KindHandler = (rec, _buf, _start, _end, _record, offset) => {
+    const key = rawKey(rec, Q.targetPid);
+    if (key === null) return false;
+    if (key !== undefined) analyzer.processEnd(key, offset);
+    return true;
+  };
+
+  const fastConnection: KindHandler = (rec, buf, start, end, record, offset) => {
+    const key = rawKey(rec, Q.contextPid);
+    const ip = rawIp(rec);
+    if (key === null || ip === null) return false;
+    // Held unparsed: only a join (DNS answer, command-line URL) can make it matter.
+    analyzer.connection({
+      key,
+      record,
+      offset,
+      hostname: undefined,
+      ip,
+      resolve: later(heldText(buf, start, end), (v) => toEvent('network', v, origin, record)),
+    });
+    return true;
+  };
+
+  const fastDns: KindHandler = (rec) => {
+    const domain = jsonRaw(rec, Q.query);
+    if (typeof domain !== 'string' || domain.includes('\\')) return false;
+    if (rule.listedDomain(domain) !== undefined) {
+      // A listed name queried by a process known to be harmless (a browser) cannot match.
+      const key = rawKey(rec, Q.contextPid);
+      return typeof key === 'string' && analyzer.isHarmless(key);
+    }
+    // Unlisted names matter only to a process whose command line names a listed host.
+    if (!analyzer.anyWantsAllAnswers) return true;
+    const key = rawKey(rec, Q.contextPid);
+    return key === undefined || (key !== null && !analyzer.wantsAllAnswers(key));
+  };
+
+  const fastProcess: KindHandler = (rec, _buf, _start, _end, record, offset) => {
+    // The whole path: the rule reads where the image lives, not only its name.
+    const image = jsonPlain(rec, Q.image);
+    const parent = jsonPlain(rec, Q.parentImage);
+    if (image === null || parent === null) return false;
+    const key = rawKey(rec, Q.targetPid);
+    if (key === null) return false;
+    if (key === undefined) return true;
+    if (!rule.processCouldMatch({ image, originalFileName: undefined, parentImage: parent })) {
+      analyzer.harmless(key);
+      return true;
+    }
+    // A URL in the command line (or one that escapes could spell: `https:\/\/`, `\u003a`)
+    // needs the parser, so that its hosts are read exactly as the full parse reads them.
+    const cmd = jsonRaw(rec, Q.cmdLine);
+    const urlLike =
+      cmd === null ||
+      (cmd !== undefined &&
+        (hasEscape(cmd, 117 /* u */) ||
+          hasEscape(cmd, 47 /* / */) ||
+          (cmd.includes('://') && rule.listedUrlHosts(cmd).length > 0)));
+    if (urlLike) return false;
+    const held = heldProcessFields(rec);
+    if (held === null) return false;
+    // Held as its raw JSON string values, not the whole record: several times smaller.
+    const flat = detach(key);
+    let chars = 0;
+    for (const v of Object.values(held)) chars += v.length;
+    analyzer.heldProcess({ key: flat, record, offset, chars, resolve: heldProcess(flat, held) });
+    return true;
+  };
+
+  const HANDLERS: Record<(typeof FALCON_EVENTS)[keyof typeof FALCON_EVENTS], KindHandler> = {
+    end: fastEnd,
+    network: fastConnection,
+    dns: fastDns,
+    process: fastProcess,
+  };
+
   const fast: RecordHandler = (buf, s, start, end, record, offset) => {
     // A record that does not look like one JSON object goes to the parser, so it is reported
     // (not-an-object, invalid-json) rather than silently dropped as irrelevant.
@@ -448,86 +540,9 @@ export function createFalconReader(o: ReaderOptions): RecordHandler {
         o.skip('unrecognised-record', NOT_FALCON, record, offset, excerptOf(buf, start, end));
       return;
     }
-    if (kind === UNSURE) {
-      parseNow(buf, s, start, end, record, offset);
+    // The record's own text bounds every search of its handler.
+    if (kind !== UNSURE && HANDLERS[kind](s.slice(start, end), buf, start, end, record, offset))
       return;
-    }
-    const rec = s.slice(start, end); // bounds every search below to this record
-    switch (kind) {
-      case 'end': {
-        const key = rawKey(rec, Q.targetPid);
-        if (key === null) break;
-        if (key !== undefined) analyzer.processEnd(key, offset);
-        return;
-      }
-      case 'network': {
-        const key = rawKey(rec, Q.contextPid);
-        const ip = rawIp(rec);
-        if (key === null || ip === null) break;
-        // Held unparsed: only a join (DNS answer, command-line URL) can make it matter.
-        analyzer.connection({
-          key,
-          record,
-          offset,
-          hostname: undefined,
-          ip,
-          resolve: later(heldText(buf, start, end), (v) => toEvent('network', v, origin, record)),
-        });
-        return;
-      }
-      case 'dns': {
-        const domain = jsonRaw(rec, Q.query);
-        if (typeof domain !== 'string' || domain.includes('\\')) break;
-        if (rule.listedDomain(domain) !== undefined) {
-          // A listed name queried by a process known to be harmless (a browser) cannot match.
-          const key = rawKey(rec, Q.contextPid);
-          if (typeof key === 'string' && analyzer.isHarmless(key)) return;
-          break;
-        }
-        // Unlisted names matter only to a process whose command line names a listed host.
-        if (!analyzer.anyWantsAllAnswers) return;
-        const key = rawKey(rec, Q.contextPid);
-        if (key === undefined || (key !== null && !analyzer.wantsAllAnswers(key))) return;
-        break;
-      }
-      case 'process': {
-        // The whole path: the rule reads where the image lives, not only its name.
-        const image = jsonPlain(rec, Q.image);
-        const parent = jsonPlain(rec, Q.parentImage);
-        if (image === null || parent === null) break;
-        const key = rawKey(rec, Q.targetPid);
-        if (key === null) break;
-        if (key === undefined) return;
-        if (!rule.processCouldMatch({ image, originalFileName: undefined, parentImage: parent })) {
-          analyzer.harmless(key);
-          return;
-        }
-        // A URL in the command line (or one that escapes could spell: `https:\/\/`, `\u003a`)
-        // needs the parser, so that its hosts are read exactly as the full parse reads them.
-        const cmd = jsonRaw(rec, Q.cmdLine);
-        const urlLike =
-          cmd === null ||
-          (cmd !== undefined &&
-            (hasEscape(cmd, 117 /* u */) ||
-              hasEscape(cmd, 47 /* / */) ||
-              (cmd.includes('://') && rule.listedUrlHosts(cmd).length > 0)));
-        if (urlLike) break;
-        const held = heldProcessFields(rec);
-        if (held === null) break;
-        // Held as its raw JSON string values, not the whole record: several times smaller.
-        const flat = detach(key);
-        let chars = 0;
-        for (const v of Object.values(held)) chars += v.length;
-        analyzer.heldProcess({
-          key: flat,
-          record,
-          offset,
-          chars,
-          resolve: heldProcess(flat, held),
-        });
-        return;
-      }
-    }
     parseNow(buf, s, start, end, record, offset);
   };
 
