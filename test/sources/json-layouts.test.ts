@@ -248,4 +248,30 @@ describe('JSON shapes: any valid layout gives what the shippers’ layout gives'
     expect(fast.stats.recordsRead).toBe(rewritten.length);
     expect(fast.stats.recordsParsed).toBe(0);
   });
+
+  it('cwl: a log event that is not valid JSON is skipped alone in fast mode, its envelope whole in full mode', async () => {
+    // Prepare: a process end (EventID 5) whose ProcessGuid holds a raw control character, which
+    // JSON.parse refuses. Fast mode reads the GUID off the escaped text, finds it does not read
+    // the same unescaped, and parses that log event alone.
+    const { text, manifest } = await batch('cwl');
+    const all = envelopes(text).map((e) => write(e, {}));
+    const index = all.findIndex((e) => e.includes('<EventID>5</EventID>'));
+    const envelope = all[index]!;
+    const guid = envelope.indexOf(
+      "<Data Name='ProcessGuid'>",
+      envelope.indexOf('<EventID>5</EventID>'),
+    );
+    const at = guid + "<Data Name='ProcessGuid'>".length;
+    all[index] = `${envelope.slice(0, at)}\u0001${envelope.slice(at)}`;
+    const body = Buffer.from(all.join(''));
+
+    // Act
+    const fast = await scan(body, 'cwl-firehose', 'fast');
+    const full = await scan(body, 'cwl-firehose', 'full');
+
+    // Assess: one skip each; fast mode lost nothing else of the envelope.
+    expect(fast.stats.skipped).toEqual({ 'invalid-json': 1 });
+    expect(full.stats.skipped).toEqual({ 'invalid-json': 1 });
+    expect(summarize(fast.groups)).toEqual(summarize(manifest.groups));
+  });
 });
