@@ -1,6 +1,6 @@
 import type { ConnectionRef, ReaderOptions, RecordHandler, SourcePlugin } from '../engine/input.ts';
-import { findMember, jsonRaw, xmlData } from '../text/fields.ts';
-import { flatMembers, flatMembersFor, jsonStringBytes, skipSpace } from '../text/json-flat.ts';
+import { findMember, jsonRaw, unescapePlain, xmlData } from '../text/fields.ts';
+import { flatMembers, flatMembersFor, jsonStringLatin1, skipSpace } from '../text/json-flat.ts';
 import { excerptOf, heldText } from '../text/record.ts';
 import {
   type Json,
@@ -96,6 +96,10 @@ function messageSpans(s: string, start: number, end: number): number[] | null {
   }
 }
 
+/** A value read off a message's escaped text, with escaped backslashes and slashes decoded. */
+const plain = (value: string | null | undefined): string | null | undefined =>
+  value == null ? value : unescapePlain(value);
+
 /**
  * A value read off a message's escaped text when it reads the same unescaped: printable ASCII
  * with no `\\` (nor XML entity: xmlData gives null for those).
@@ -107,39 +111,6 @@ function escapeFree(value: string | null | undefined): string | null | undefined
     if (c < 32 || c > 126 || c === 92) return null;
   }
   return value;
-}
-
-/**
- * A value read off a message's escaped text with each escaped backslash (two in the text) made
- * one: the latin1 view of its bytes, as the XML reader's pre-filter compares it; null for any
- * other escape.
- */
-function backslashesUnescaped(value: string | null | undefined): string | null | undefined {
-  if (value == null || !value.includes('\\')) return value;
-  let out = '';
-  let last = 0;
-  for (let i = value.indexOf('\\'); i >= 0; i = value.indexOf('\\', last)) {
-    if (value.charCodeAt(i + 1) !== 92) return null;
-    out += value.slice(last, i + 1);
-    last = i + 2;
-  }
-  return out + value.slice(last);
-}
-
-/**
- * The JSON string content `[from, to)` of `s` (quoted at `from - 1` and `to`) unescaped, as the
- * latin1 view of its UTF-8 bytes (what the XML reader reads); null when it is not a valid JSON
- * string. Without `\u` escapes, JSON.parse of the latin1 view gives exactly that, natively; with
- * them (or what looks like them: `\\update` in a path), the bytes are decoded one escape at a time.
- */
-function unescapedLatin1(buf: Buffer, s: string, from: number, to: number): string | null {
-  const quoted = s.slice(from - 1, to + 1);
-  if (quoted.includes('\\u')) return jsonStringBytes(buf, from, to)?.toString('latin1') ?? null;
-  try {
-    return JSON.parse(quoted) as string;
-  } catch {
-    return null;
-  }
 }
 
 /** What a parsed log event is made into: an XML message read as an XML record, else parsed. */
@@ -195,7 +166,7 @@ function createRawMessageReader(inner: ReaderOptions, xml: RecordHandler): RawMe
   const heldConnection =
     (quoted: string, record: number): ConnectionRef['resolve'] =>
     () => {
-      const text = unescapedLatin1(Buffer.from(quoted, 'latin1'), quoted, 1, quoted.length - 1);
+      const text = jsonStringLatin1(Buffer.from(quoted, 'latin1'), quoted, 1, quoted.length - 1);
       return text === null
         ? { skip: 'invalid-json', message: 'log event message is not a valid JSON string' }
         : heldXmlConnection(inner, text, record)();
@@ -223,9 +194,10 @@ function createRawMessageReader(inner: ReaderOptions, xml: RecordHandler): RawMe
         prefilter.end(guid, at.offset);
         return true;
       case 'process': {
-        const image = backslashesUnescaped(xmlData(message, F.image));
-        const originalFileName = backslashesUnescaped(xmlData(message, F.originalFileName));
-        const parentImage = backslashesUnescaped(xmlData(message, F.parentImage));
+        // Paths: read as their latin1 view, as the XML reader's pre-filter compares them.
+        const image = plain(xmlData(message, F.image));
+        const originalFileName = plain(xmlData(message, F.originalFileName));
+        const parentImage = plain(xmlData(message, F.parentImage));
         if (image == null || originalFileName == null || parentImage == null) return false;
         return prefilter.process(image, originalFileName, parentImage, guid) === 'drop';
       }
@@ -254,7 +226,7 @@ function createRawMessageReader(inner: ReaderOptions, xml: RecordHandler): RawMe
     if (!message.includes(UTC_TIME[0]!) && !message.includes(UTC_TIME[1]!)) return false;
     if (kind !== undefined && escapedDecision(kind, message, buf, from, to, { record, offset }))
       return true;
-    const text = unescapedLatin1(buf, s, from, to);
+    const text = jsonStringLatin1(buf, s, from, to);
     if (text === null) return false;
     const bytes = Buffer.from(text, 'latin1');
     xml(bytes, text, 0, bytes.length, record, offset);

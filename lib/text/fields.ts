@@ -26,8 +26,44 @@ export function findMember(s: string, needle: string, start: number, end: number
   return c > start ? c - 1 : -1;
 }
 
-/** `key":"` for each `"key"` asked for, built once. */
-const COMPACT = new Map<string, string>();
+/** The compact needles of findMember per `"key"`: `key":"` for strings, `key":` for any value. */
+const STRING_NEEDLES = new Map<string, string>();
+const VALUE_NEEDLES = new Map<string, string>();
+
+function compactNeedle(cache: Map<string, string>, quotedKey: string, tail: string): string {
+  let needle = cache.get(quotedKey);
+  if (needle === undefined) {
+    needle = `${quotedKey.slice(1)}:${tail}`;
+    cache.set(quotedKey, needle);
+  }
+  return needle;
+}
+
+/**
+ * Where the value of the first member named `quotedKey` starts (past any space after its colon):
+ * -1 when there is none, -2 when `quotedKey` stands where no member's name can. Compact writers
+ * (FDR, LogScale, Winlogbeat) put no space around the colon: `compact` (see findMember) finds
+ * them, and any other layout takes the long way.
+ */
+function memberValueAt(
+  s: string,
+  quotedKey: string,
+  compact: string,
+  start: number,
+  end: number,
+): number {
+  const c = findMember(s, compact, start, end);
+  if (c >= 0) return c + quotedKey.length + 1;
+  let k = find(s, quotedKey, start, end);
+  while (k > start && s.charCodeAt(k - 1) === 92) k = find(s, quotedKey, k + 1, end); // `\"key\"` is inside a value
+  if (k < 0) return -1;
+  let i = k + quotedKey.length;
+  while (i < end && s.charCodeAt(i) <= 32) i++;
+  if (s.charCodeAt(i) !== 58 /* : */) return -2;
+  i++;
+  while (i < end && s.charCodeAt(i) <= 32) i++;
+  return i;
+}
 
 /** Start and end of the JSON string value of `quotedKey` (e.g. `'"DomainName"'`), still escaped. */
 export function jsonValueSpan(
@@ -36,30 +72,12 @@ export function jsonValueSpan(
   start: number,
   end: number,
 ): [number, number] | null | undefined {
-  let compact = COMPACT.get(quotedKey);
-  if (compact === undefined) {
-    compact = `${quotedKey.slice(1)}:"`;
-    COMPACT.set(quotedKey, compact);
-  }
-  // Compact writers (FDR, LogScale) put no space around the colon. The needle leaves out the
-  // opening quote, the most common character in JSON, where indexOf would stop every few bytes
-  // (twice as slow on FDR records); the quote is checked after. Any other layout takes the long way.
-  let from = -1;
-  const c = findMember(s, compact, start, end);
-  if (c >= 0) {
-    from = c + 1 + compact.length;
-  } else {
-    let k = find(s, quotedKey, start, end);
-    while (k > start && s.charCodeAt(k - 1) === 92) k = find(s, quotedKey, k + 1, end); // `\"key\"` is inside a value
-    if (k < 0) return undefined;
-    let i = k + quotedKey.length;
-    while (i < end && s.charCodeAt(i) <= 32) i++;
-    if (s.charCodeAt(i) !== 58 /* : */) return null;
-    i++;
-    while (i < end && s.charCodeAt(i) <= 32) i++;
-    if (s.charCodeAt(i) !== 34 /* " */) return null;
-    from = i + 1;
-  }
+  // The needle takes in the value's opening quote: only string values are looked for.
+  const compact = compactNeedle(STRING_NEEDLES, quotedKey, '"');
+  const v = memberValueAt(s, quotedKey, compact, start, end);
+  if (v === -1) return undefined;
+  if (v < 0 || s.charCodeAt(v) !== 34 /* " */) return null;
+  const from = v + 1;
   let q = find(s, '"', from, end);
   while (q > 0) {
     let b = 0;
@@ -81,9 +99,6 @@ export function jsonRaw(
   return span ? s.slice(span[0], span[1]) : span;
 }
 
-/** `key":` for each `"key"` asked for, built once. */
-const MEMBER_NEEDLES = new Map<string, string>();
-
 /**
  * A whole number written as a JSON number or a string of digits (`"EventID":22`,
  * `"event_id":"22"`); undefined when the key is absent or its value is anything else (the
@@ -95,24 +110,8 @@ export function jsonInteger(
   start = 0,
   end = s.length,
 ): number | undefined {
-  let i: number;
-  let needle = MEMBER_NEEDLES.get(quotedKey);
-  if (needle === undefined) {
-    needle = `${quotedKey.slice(1)}:`;
-    MEMBER_NEEDLES.set(quotedKey, needle);
-  }
-  const compact = findMember(s, needle, start, end);
-  if (compact >= 0) i = compact + quotedKey.length + 1;
-  else {
-    let k = find(s, quotedKey, start, end);
-    while (k > start && s.charCodeAt(k - 1) === 92) k = find(s, quotedKey, k + 1, end); // inside a value
-    if (k < 0) return undefined;
-    i = k + quotedKey.length;
-    while (i < end && s.charCodeAt(i) <= 32) i++;
-    if (s.charCodeAt(i) !== 58 /* : */) return undefined;
-    i++;
-  }
-  while (i < end && s.charCodeAt(i) <= 32) i++;
+  let i = memberValueAt(s, quotedKey, compactNeedle(VALUE_NEEDLES, quotedKey, ''), start, end);
+  if (i < 0) return undefined;
   const quoted = s.charCodeAt(i) === 34;
   if (quoted) i++;
   let n = 0;
@@ -192,7 +191,12 @@ export function jsonPlain(
   end = s.length,
 ): string | null | undefined {
   const raw = jsonRaw(s, quotedKey, start, end);
-  if (raw == null || !raw.includes('\\')) return raw;
+  return raw == null ? raw : unescapePlain(raw);
+}
+
+/** JSON string content with its `\\` and `\/` escapes decoded; null for any other escape. */
+export function unescapePlain(raw: string): string | null {
+  if (!raw.includes('\\')) return raw;
   let out = '';
   let from = 0;
   for (let i = raw.indexOf('\\'); i >= 0; i = raw.indexOf('\\', from)) {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { utf8Of } from './fields.ts';
 
 /**
@@ -112,17 +113,6 @@ function scalarEnd(s: string, i: number, end: number): number {
   return i;
 }
 
-const ESCAPES: Record<string, string> = {
-  '"': '"',
-  '\\': '\\',
-  '/': '/',
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-};
-
 /**
  * The value written at `[from, to)` as the text a JSON shape's reader makes of it (`jsonText`):
  * a string decoded from its UTF-8 bytes and JSON escapes, a plain integer or `true`/`false` as
@@ -150,29 +140,16 @@ export function flatText(s: string, from: number, to: number): string | undefine
     if (text === undefined) return null;
     raw = text;
   }
-  return raw.includes('\\') ? unescapeJson(raw) : raw;
+  return raw.includes('\\') ? parseJsonString(`"${raw}"`) : raw;
 }
 
-/** A JSON string's content with its escapes decoded; null for an invalid escape. */
-function unescapeJson(raw: string): string | null {
-  let out = '';
-  let last = 0;
-  for (let i = raw.indexOf('\\'); i >= 0; i = raw.indexOf('\\', last)) {
-    out += raw.slice(last, i);
-    const e = raw.charAt(i + 1);
-    if (e === 'u') {
-      const hex = raw.slice(i + 2, i + 6);
-      if (!/^[0-9a-fA-F]{4}$/.test(hex)) return null;
-      out += String.fromCharCode(Number.parseInt(hex, 16));
-      last = i + 6;
-    } else {
-      const decoded = ESCAPES[e];
-      if (decoded === undefined) return null;
-      out += decoded;
-      last = i + 2;
-    }
+/** A JSON string literal (quotes included) decoded by JSON.parse; null when it is invalid. */
+function parseJsonString(literal: string): string | null {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return null;
   }
-  return out + raw.slice(last);
 }
 
 /** True when the value at `[from, to)` is the JSON string `text` written without escapes. */
@@ -185,61 +162,22 @@ export function flatIs(s: string, from: number, to: number, text: string): boole
   );
 }
 
-const BYTE_ESCAPES: Record<number, number> = {
-  34: 0x22, // \"
-  92: 0x5c, // \\
-  47: 0x2f, // \/
-  98: 0x08, // \b
-  102: 0x0c, // \f
-  110: 0x0a, // \n
-  114: 0x0d, // \r
-  116: 0x09, // \t
-};
-
-const hexAt = (buf: Buffer, i: number): number => {
-  const text = buf.toString('latin1', i, i + 4);
-  return /^[0-9a-fA-F]{4}$/.test(text) ? Number.parseInt(text, 16) : -1;
-};
-
 /**
- * The bytes of the JSON string content `buf[from, to)` (between its quotes) with its escapes
- * decoded, as UTF-8: what `Buffer.from(JSON.parse(string), 'utf8')` gives, a lone surrogate as
- * U+FFFD. Null for an invalid escape. Runs between escapes are copied whole.
+ * The JSON string content `[from, to)` of `s` (quoted at `from - 1` and `to`; `buf` holds the same
+ * bytes, `s` is their latin1 view) unescaped, as the latin1 view of its UTF-8 bytes: what
+ * `Buffer.from(JSON.parse(string), 'utf8')` gives, a lone surrogate as U+FFFD. Null when it is not
+ * a valid JSON string, or has `\u` escapes and is not valid UTF-8 (otherwise its bytes pass as
+ * they are, for the reader to check).
+ *
+ * Without `\u` escapes, JSON.parse of the latin1 view gives exactly that, natively, bytes past
+ * ASCII untouched; with them (or what looks like them: `\\update` in a path) the text is decoded
+ * as UTF-8 first, so that an escape and the bytes of a character mean the same.
  */
-export function jsonStringBytes(buf: Buffer, from: number, to: number): Buffer | null {
-  const first = buf.indexOf(0x5c, from);
-  if (first < 0 || first >= to) return buf.subarray(from, to);
-  const out = Buffer.allocUnsafe(to - from);
-  let n = buf.copy(out, 0, from, first);
-  let i = first;
-  while (i >= 0 && i < to) {
-    const e = buf[i + 1];
-    if (e === 0x75 /* u */) {
-      let code = hexAt(buf, i + 2);
-      if (code < 0 || i + 6 > to) return null;
-      i += 6;
-      if (code >= 0xd800 && code <= 0xdbff && buf[i] === 0x5c && buf[i + 1] === 0x75) {
-        const low = hexAt(buf, i + 2);
-        if (low >= 0xdc00 && low <= 0xdfff && i + 6 <= to) {
-          code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
-          i += 6;
-        }
-      }
-      n += out.write(
-        code >= 0xd800 && code <= 0xdfff ? '\ufffd' : String.fromCodePoint(code),
-        n,
-        'utf8',
-      );
-    } else {
-      const decoded = e === undefined ? undefined : BYTE_ESCAPES[e];
-      if (decoded === undefined || i + 2 > to) return null;
-      out[n++] = decoded;
-      i += 2;
-    }
-    const next = buf.indexOf(0x5c, i);
-    const stop = next < 0 || next > to ? to : next;
-    n += buf.copy(out, n, i, stop);
-    i = next < 0 || next >= to ? -1 : next;
-  }
-  return out.subarray(0, n);
+export function jsonStringLatin1(buf: Buffer, s: string, from: number, to: number): string | null {
+  const quoted = s.slice(from - 1, to + 1);
+  if (!quoted.includes('\\u')) return parseJsonString(quoted);
+  const bytes = buf.subarray(from - 1, to + 1);
+  if (!isUtf8(bytes)) return null;
+  const text = parseJsonString(bytes.toString('utf8'));
+  return text === null ? null : Buffer.from(text, 'utf8').toString('latin1');
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flatIs, flatMembers, flatText, jsonStringBytes } from '../../lib/text/json-flat.ts';
+import { flatIs, flatMembers, flatText, jsonStringLatin1 } from '../../lib/text/json-flat.ts';
 
 /**
  * The pre-filter of the JSON shapes reads members off the raw text; where it answers, it must
@@ -114,7 +114,7 @@ describe('flatMembers and flatText: members of a flat JSON object off the raw te
     ['\\u escapes past ASCII', String.raw`Zo\u00eb \u65e5 \u0041`],
     ['a surrogate pair', String.raw`\ud83d\ude00!`],
     ['UTF-8 text between escapes', 'Zoë\\\\日本'],
-  ])('jsonStringBytes gives the UTF-8 bytes of the decoded string: %s', (_name, content) => {
+  ])('jsonStringLatin1 gives the UTF-8 bytes of the decoded string: %s', (_name, content) => {
     // Prepare: the string inside other text, as a message sits inside its envelope.
     const buf = Buffer.from(`{"message":"${content}"}`, 'utf8');
     const from = buf.indexOf('"', 11) + 1;
@@ -122,22 +122,27 @@ describe('flatMembers and flatText: members of a flat JSON object off the raw te
     const expected = Buffer.from(JSON.parse(`"${content}"`) as string, 'utf8');
 
     // Act
-    const bytes = jsonStringBytes(buf, from, to);
+    const latin1 = jsonStringLatin1(buf, buf.toString('latin1'), from, to);
 
     // Assess
-    expect(bytes).toEqual(expected);
+    expect(Buffer.from(latin1!, 'latin1')).toEqual(expected);
   });
 
-  it('jsonStringBytes writes a lone surrogate as U+FFFD, as Buffer.from does', () => {
-    const buf = Buffer.from(String.raw`a\ud800b`, 'latin1');
-    expect(jsonStringBytes(buf, 0, buf.length)?.toString('utf8')).toBe('a\ufffdb');
+  /** `content` quoted, and where its content is: the arguments of jsonStringLatin1. */
+  const quoted = (content: string) => {
+    const buf = Buffer.from(`"${content}"`, 'latin1');
+    return [buf, buf.toString('latin1'), 1, buf.length - 1] as const;
+  };
+
+  it('jsonStringLatin1 writes a lone surrogate as U+FFFD, as Buffer.from does', () => {
+    const latin1 = jsonStringLatin1(...quoted(String.raw`a\ud800b`));
+    expect(Buffer.from(latin1!, 'latin1').toString('utf8')).toBe('a\ufffdb');
   });
 
   it.each([String.raw`a\qb`, String.raw`a\u12`, String.raw`a\u12zz`])(
-    'jsonStringBytes answers null for an invalid escape: %s',
+    'jsonStringLatin1 answers null for an invalid escape: %s',
     (content) => {
-      const buf = Buffer.from(content, 'latin1');
-      expect(jsonStringBytes(buf, 0, buf.length)).toBeNull();
+      expect(jsonStringLatin1(...quoted(content))).toBeNull();
     },
   );
 });
